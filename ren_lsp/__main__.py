@@ -1,0 +1,3 @@
+from ren_lsp.cli import main
+
+main()
