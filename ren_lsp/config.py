@@ -1,0 +1,366 @@
+"""The settings model: one typed class, its layers, and where each value came from.
+
+Layers, lowest first: defaults < the user config file (``config.toml``) < the environment
+(``REN_*``) < editor layers (``initializationOptions``, then ``workspace/didChangeConfiguration``).
+Keys are camelCase on the wire (files, editors, ``schemas/settings.schema.json``) and snake_case in
+Python; ``wire_name`` and ``env_name`` derive both from the attrs field names, in one place.
+
+A value that is invalid in one layer is reported in ``Resolved.problems`` and ignored, so the
+value from the layers below stays. ``None`` (JSON null) and blank strings mean "not set here":
+editors send null for settings the user never touched, and that must not hide a lower layer.
+The API key never appears in a repr, a problem or ``settings_to_wire``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import platformdirs
+
+from ren_lsp.astra.errors import MissingKeyError
+
+APP_NAME = "ren-lsp"
+ENV_PREFIX = "REN_"
+CONFIG_ENV = "REN_CONFIG"
+LOG_LEVELS = ("error", "warning", "info", "debug")
+MAX_TIMEOUT = 3600.0
+MASK = "***"
+#: What base_url must look like; ``schemas/settings.schema.json`` uses the same pattern.
+URL_PATTERN = r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(:[0-9]{1,5})?([/?#]\S*)?$"
+
+
+@attrs.frozen
+class _Rule:
+    """How one setting is checked: what the user is told it expects, and the parser.
+
+    ``parse(value, from_env)`` returns the typed value or raises TypeError/ValueError; with
+    ``from_env`` the value is a string to convert first.
+    """
+
+    expected: str
+    parse: Callable[[Any, bool], Any]
+
+
+def _integer(low: int, high: int | None = None) -> _Rule:
+    def parse(value: Any, from_env: bool) -> int:
+        if from_env:
+            value = int(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema counts 4096.0 as an integer, so do we
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(value)
+        if value < low or (high is not None and value > high):
+            raise ValueError(value)
+        return value
+
+    expected = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
+    return _Rule(expected, parse)
+
+
+def _number(low: float, high: float, *, above: bool = False) -> _Rule:
+    """A finite number in [low, high], or in (low, high] when ``above``."""
+
+    def parse(value: Any, from_env: bool) -> float:
+        if from_env:
+            value = float(value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(value)
+        value = float(value)  # raises OverflowError for an int beyond float range
+        if not math.isfinite(value) or value > high or value < low or (above and value == low):
+            raise ValueError(value)
+        return value
+
+    bound = f"> {low:g} and <= {high:g}" if above else f"from {low:g} to {high:g}"
+    return _Rule(f"a number {bound}", parse)
+
+
+def _string(value: Any, from_env: bool) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value.strip()
+
+
+def _url(value: Any, from_env: bool) -> str:
+    url = _string(value, from_env)
+    if not re.fullmatch(URL_PATTERN, url):
+        raise ValueError(url)
+    return url.rstrip("/")
+
+
+def _log_level(value: Any, from_env: bool) -> str:
+    level = _string(value, from_env).lower()
+    if level not in LOG_LEVELS:
+        raise ValueError(level)
+    return level
+
+
+def _masked_repr(value: str | None) -> str:
+    return repr(MASK) if value is not None else "None"
+
+
+def _setting(default: Any, rule: _Rule, *, secret: bool = False) -> Any:
+    repr_: bool | Callable[[Any], str] = _masked_repr if secret else True
+    return attrs.field(default=default, repr=repr_, metadata={"rule": rule, "secret": secret})
+
+
+_TEXT = _Rule("a string", _string)
+_TIMEOUT = _number(0, MAX_TIMEOUT, above=True)
+
+
+@attrs.define(kw_only=True)
+class Settings:
+    """Every ren-lsp setting, each with its default. Built by ``load_settings``."""
+
+    #: the Ren API key; never shown (repr, problems and settings_to_wire mask it)
+    api_key: str | None = _setting(None, _TEXT, secret=True)
+    #: a command whose stdout is the key, e.g. "pass show ren/api-key" (see resolve_api_key)
+    api_key_command: str | None = _setting(None, _TEXT)
+    base_url: str = _setting(
+        "https://api.ren.ai", _Rule("an http:// or https:// URL with a host", _url)
+    )
+    model: str = _setting("astra", _TEXT)
+    max_tokens: int = _setting(4096, _integer(1))
+    #: None lets the API choose
+    temperature: float | None = _setting(None, _number(0, 1))
+    #: seconds to open the connection
+    connect_timeout: float = _setting(10.0, _TIMEOUT)
+    #: seconds until the reply starts (headers and first event)
+    first_byte_timeout: float = _setting(60.0, _TIMEOUT)
+    #: seconds allowed between two events of a stream
+    event_timeout: float = _setting(60.0, _TIMEOUT)
+    #: retries before any text arrived (never after: the user would get text twice)
+    max_retries: int = _setting(3, _integer(0, 10))
+    log_level: str = _setting("info", _Rule(f"one of {', '.join(LOG_LEVELS)}", _log_level))
+
+
+@attrs.frozen
+class Resolved:
+    """The settings, where each value came from, and what was wrong in the layers."""
+
+    settings: Settings
+    #: snake_case field name -> "default", "config file <path>", "env REN_…" or an editor layer
+    sources: dict[str, str]
+    #: human-readable, one per ignored value, unknown key or unreadable file
+    problems: list[str]
+
+
+def wire_name(field: str) -> str:
+    """The camelCase name of a setting on the wire: ``max_tokens`` -> ``maxTokens``."""
+    first, *rest = field.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting: ``max_tokens`` -> ``REN_MAX_TOKENS``."""
+    return ENV_PREFIX + field.upper()
+
+
+_FIELDS: tuple[attrs.Attribute[Any], ...] = attrs.fields(Settings)
+_BY_WIRE_NAME: Mapping[str, attrs.Attribute[Any]] = MappingProxyType(
+    {wire_name(f.name): f for f in _FIELDS}
+)
+
+
+def config_file_path(env: Mapping[str, str] | None = None) -> Path:
+    """The user config file: ``$REN_CONFIG`` if set, else ``<user config dir>/config.toml``."""
+    env = os.environ if env is None else env
+    override = env.get(CONFIG_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def settings_to_wire(settings: Settings) -> dict[str, Any]:
+    """The settings as a camelCase dict for display, with the API key masked as ``***``."""
+    wire = {}
+    for field in _FIELDS:
+        value = getattr(settings, field.name)
+        if field.metadata["secret"] and value is not None:
+            value = MASK
+        wire[wire_name(field.name)] = value
+    return wire
+
+
+# -- problems: every message names the key, the layer, what was expected and what happens --------
+
+
+def _short_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def invalid_value_problem(
+    field: str, layer: str, value: object, kept: object, kept_from: str
+) -> str:
+    """The problem for an invalid ``value`` of ``field`` in ``layer``; ``kept`` stays in use."""
+    attribute = getattr(attrs.fields(Settings), field)
+    head = f"{wire_name(field)} in {layer}: expected {attribute.metadata['rule'].expected}"
+    if attribute.metadata["secret"]:
+        return f"{head}; ignored"  # neither the bad value nor the kept one: either may be the key
+    using = "no value" if kept is None else repr(kept)
+    if kept_from != "default":
+        using += f" from {kept_from}"
+    return f"{head}, got {_short_repr(value)}; using {using}"
+
+
+def unknown_setting_problem(key: object, layer: str, value: object = None) -> str:
+    """The problem for a key that is not a setting, with a hint when one is close."""
+    problem = f"unknown setting {_short_repr(key)} in {layer}; ignored"
+    if not isinstance(key, str):
+        return problem
+    by_other_name = {f.name: f.name for f in _FIELDS} | {env_name(f.name): f.name for f in _FIELDS}
+    if key in by_other_name:
+        return f"{problem} (did you mean {wire_name(by_other_name[key])!r}?)"
+    close = difflib.get_close_matches(key, list(_BY_WIRE_NAME), n=1)
+    if close:
+        return f"{problem} (did you mean {close[0]!r}?)"
+    if isinstance(value, Mapping):
+        return f"{problem} (settings are not nested: put them at the top level)"
+    return problem
+
+
+# -- layers ------------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Merge:
+    """The state of one load_settings call, as the layers are applied in order."""
+
+    values: dict[str, Any] = attrs.Factory(lambda: {f.name: f.default for f in _FIELDS})
+    sources: dict[str, str] = attrs.Factory(lambda: {f.name: "default" for f in _FIELDS})
+    problems: list[str] = attrs.Factory(list)
+
+    def set(self, field: attrs.Attribute[Any], raw: object, layer: str, from_env: bool) -> None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return
+        try:
+            value = field.metadata["rule"].parse(raw, from_env)
+        except (TypeError, ValueError, OverflowError):
+            name = field.name
+            self.problems.append(
+                invalid_value_problem(name, layer, raw, self.values[name], self.sources[name])
+            )
+            return
+        self.values[field.name] = value
+        self.sources[field.name] = layer
+
+    def apply(self, layer: str, data: Mapping[Any, Any]) -> None:
+        for key, raw in data.items():
+            field = _BY_WIRE_NAME.get(key) if isinstance(key, str) else None
+            if field is None:
+                self.problems.append(unknown_setting_problem(key, layer, raw))
+            else:
+                self.set(field, raw, layer, from_env=False)
+
+
+def _read_config_file(path: Path, merge: _Merge, *, must_exist: bool) -> None:
+    layer = f"config file {path}"
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        problem = "does not exist" if must_exist else ""
+    except OSError as exc:
+        problem = f"could not be read ({exc.strerror})"
+    except UnicodeDecodeError:
+        problem = "is not UTF-8 text"
+    except tomllib.TOMLDecodeError as exc:  # its message names the line and column
+        problem = f"is not valid TOML: {exc}"
+    else:
+        merge.apply(layer, data)
+        return
+    if problem:
+        merge.problems.append(f"{layer} {problem}; ignored")
+
+
+def _editor_settings(layer: str, data: object, problems: list[str]) -> Mapping[Any, Any]:
+    if data is None:  # LSP allows null initializationOptions and settings
+        return {}
+    if not isinstance(data, Mapping):
+        problems.append(
+            f"settings in {layer}: expected an object, got {_short_repr(data)}; ignored"
+        )
+        return {}
+    if "ren" not in data:
+        return data
+    # Nested under "ren": siblings are other tools' sections, which some clients send along.
+    nested = data["ren"]
+    if nested is None or isinstance(nested, Mapping):
+        return nested or {}
+    problems.append(f"'ren' in {layer}: expected an object, got {_short_repr(nested)}; ignored")
+    return {}
+
+
+def load_settings(
+    *,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    editor_layers: Sequence[tuple[str, Mapping[str, Any]]] = (),
+) -> Resolved:
+    """Resolve the settings from every layer, lowest first; never raises for bad input.
+
+    ``env`` defaults to ``os.environ``; ``config_path`` to ``config_file_path(env)`` (a missing
+    file is a problem only when it was named explicitly). ``editor_layers`` are ``(name, data)``
+    pairs, e.g. ``("initializationOptions", {...})``; ``data`` is a flat camelCase object or one
+    nested under ``"ren"``.
+    """
+    env = os.environ if env is None else env
+    merge = _Merge()
+    must_exist = config_path is not None or bool(env.get(CONFIG_ENV, "").strip())
+    path = config_path if config_path is not None else config_file_path(env)
+    _read_config_file(path, merge, must_exist=must_exist)
+    for field in _FIELDS:
+        name = env_name(field.name)
+        merge.set(field, env.get(name), f"env {name}", from_env=True)
+    for layer, data in editor_layers:
+        merge.apply(layer, _editor_settings(layer, data, merge.problems))
+    return Resolved(Settings(**merge.values), merge.sources, merge.problems)
+
+
+def resolve_api_key(settings: Settings, *, timeout: float = 10.0) -> str | None:
+    """The API key: ``settings.api_key``, else the first line ``api_key_command`` prints.
+
+    Returns None when neither is set (the caller raises ``MissingKeyError()``). Raises
+    ``MissingKeyError`` naming the command and how it failed, never what it printed.
+    """
+    if settings.api_key:
+        return settings.api_key
+    command = settings.api_key_command
+    if not command:
+        return None
+    what = f"apiKeyCommand `{command}`"
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise MissingKeyError(f"{what} could not be parsed ({exc})") from None
+    if not argv:
+        return None
+    try:
+        # No shell; stdin and stdout must not be ours: over stdio they are the LSP transport.
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise MissingKeyError(f"{what} did not finish within {timeout:g} s") from None
+    except OSError as exc:
+        raise MissingKeyError(f"{what} could not be run ({exc.strerror})") from None
+    if done.returncode != 0:
+        raise MissingKeyError(
+            f"{what} failed with exit status {done.returncode} (run it in a terminal to see why)"
+        )
+    lines = done.stdout.decode("utf-8", errors="replace").strip().splitlines()
+    if not lines:
+        raise MissingKeyError(f"{what} printed nothing (exit status 0)")
+    # `pass show` prints the secret on the first line and optional metadata after it.
+    return lines[0].strip()
