@@ -38,6 +38,6 @@ def ask(question: str, *, path: str | None = None, code: str | None = None,
     """The user turn of a question, optionally about a piece of a file."""
     if not code or path is None:
         return question
-    last = first_line + code.count("\n")
+    last = first_line + max(len(code.splitlines()), 1) - 1
     where = f"{path}, lines {first_line}-{last}"
     return f"{question}\n\nThe code in question ({where}):\n\n{fence(code, language_of(path))}"

@@ -1,0 +1,70 @@
+"""The Ren API JSON Schemas (request and stream events): found, loaded once, and applied."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+__all__ = [
+    "EVENTS_SCHEMA",
+    "REQUEST_SCHEMA",
+    "event_validator",
+    "request_error",
+    "request_validator",
+    "schema_dir",
+]
+
+REQUEST_SCHEMA = "ren-api-request.schema.json"
+EVENTS_SCHEMA = "ren-api-events.schema.json"
+
+
+def schema_dir() -> Path:
+    """Where the schemas live: inside the installed package, else the checkout's `schemas/`."""
+    # The wheel force-includes the top-level schemas/ as ren_lsp/schemas/ (pyproject.toml).
+    packaged = Path(__file__).resolve().parents[1] / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+@functools.cache
+def _validator(name: str) -> Draft202012Validator:
+    schema = json.loads((schema_dir() / name).read_text(encoding="utf-8"))
+    # A broken schema file should fail loudly here, not as a confusing 400 for every request.
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def request_validator() -> Draft202012Validator:
+    """The (cached) validator for a request body."""
+    return _validator(REQUEST_SCHEMA)
+
+
+def event_validator() -> Draft202012Validator:
+    """The (cached) validator for one stream event's data."""
+    return _validator(EVENTS_SCHEMA)
+
+
+def request_error(body: Any) -> str | None:
+    """Why `body` is not a valid Ren API request, naming the offending path; None if valid.
+
+    Beyond the schema, the roles must alternate starting with `user`, which JSON Schema cannot
+    express simply.
+    """
+    error = best_match(request_validator().iter_errors(body))
+    if error is not None:
+        path = ".".join(str(part) for part in error.absolute_path) or "body"
+        return f"{path}: {error.message}"
+    for index, message in enumerate(body["messages"]):
+        expected = "user" if index % 2 == 0 else "assistant"
+        if message["role"] != expected:
+            return (
+                f"messages.{index}.role: expected {expected!r} "
+                "(roles alternate, starting with 'user')"
+            )
+    return None
