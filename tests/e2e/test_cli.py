@@ -170,3 +170,11 @@ async def test_version(tmp_path: Path) -> None:
 
     code, out, _ = await run("--version", env=clean_env(tmp_path))
     assert code == 0 and out.strip() == f"ren-lsp {__version__}"
+
+
+async def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
+    code, out, err = await run("demo", env=clean_env(tmp_path))
+    assert code == 0, err
+    assert "Ren emulator" in out
+    assert "It defines `paginate`" in out  # the explanation streamed
+    assert "+++ b/billing.py" in out and "+# Refactored by the Ren emulator" in out  # the diff
