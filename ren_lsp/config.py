@@ -142,6 +142,8 @@ class Settings:
     #: retries before any text arrived (never after: the user would get text twice)
     max_retries: int = _setting(3, _integer(0, 10))
     log_level: str = _setting("info", _Rule(f"one of {', '.join(LOG_LEVELS)}", _log_level))
+    #: how many Astra sessions may run at once; more wait their turn
+    max_sessions: int = _setting(4, _integer(1, 16))
 
 
 @attrs.frozen

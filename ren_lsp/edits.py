@@ -39,19 +39,81 @@ def _common_indent(text: str) -> str:
     return common
 
 
-def extract_code(answer: str, *, original: str) -> str:
+def extract_code(answer: str, *, original: str, indent: str | None = None) -> str:
     """The code to put in place of ``original``, taken from Astra's answer.
 
     The first fenced block if there is one (the prose around it is for the output document),
     else the whole answer. If the answer lost the original's indentation (models often dedent
-    a snippet), it is put back; the original's trailing newline is kept as it was.
+    a snippet), it is put back (``indent`` names it where there is no original, for new code);
+    the original's trailing newline is kept as it was.
     """
     blocks = _fenced_blocks(answer)
     code = blocks[0] if blocks else answer.strip("\n")
     code = code.rstrip("\n")
-    base, got = _common_indent(original), _common_indent(code)
+    base = _common_indent(original) if indent is None else indent
+    got = _common_indent(code)
     if base and not got:
         code = "\n".join(base + line if line.strip() else line for line in code.split("\n"))
     if original.endswith("\n"):
         code += "\n"
     return code
+
+
+def text_units(text: str, encoding: str) -> int:
+    """The length of ``text`` in the position encoding's units (LSP: utf-16 by default)."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def end_position(text: str, encoding: str) -> tuple[int, int]:
+    """The (line, character) just after the last character of ``text``."""
+    lines = text.split("\n")
+    return len(lines) - 1, text_units(lines[-1], encoding)
+
+
+def line_indent(line: str) -> str:
+    """The leading blanks of a line."""
+    return _indent_of(line)
+
+
+class TrackedRange:
+    """A range of a document the user may keep editing while Astra works on it.
+
+    Each change the editor reports moves the range (a change wholly above it shifts its lines)
+    or marks it in conflict (a change touching its lines: "in or around" the range). A range in
+    conflict is never written to: the result goes to an output document instead.
+    """
+
+    def __init__(self, start: tuple[int, int], end: tuple[int, int]) -> None:
+        self.start_line, self.start_char = start
+        self.end_line, self.end_char = end
+        self.conflict = False
+
+    @property
+    def start(self) -> tuple[int, int]:
+        return self.start_line, self.start_char
+
+    @property
+    def end(self) -> tuple[int, int]:
+        return self.end_line, self.end_char
+
+    def on_change(self, change: tuple[tuple[int, int], tuple[int, int]] | None,
+                  new_text: str) -> None:
+        """Follow one content change; ``change`` None means the whole document was replaced."""
+        if self.conflict:
+            return
+        if change is None:
+            self.conflict = True  # a full-text sync tells us nothing of where the user typed
+            return
+        (first, _), (last, _) = change
+        if last < self.start_line:
+            delta = new_text.count("\n") - (last - first)
+            self.start_line += delta
+            self.end_line += delta
+        elif first > self.end_line:
+            pass
+        else:
+            self.conflict = True

@@ -61,4 +61,6 @@ def setup_logging(*, level: str = "info", log_file: Path | None = None) -> Redac
     # httpx logs every request at INFO; keep it quiet unless debugging.
     logging.getLogger("httpx").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.INFO if level == "debug" else logging.WARNING)
+    # pygls logs every message it sends and receives at INFO: only when debugging.
+    logging.getLogger("pygls").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     return redactor

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from ren_lsp import __version__
+from ren_lsp.config import Resolved, Settings, load_settings
+from ren_lsp.sessions import SessionManager
 
 if TYPE_CHECKING:
-    from ren_lsp.config import Resolved
+    from ren_lsp.astra import AstraClient
     from ren_lsp.logs import RedactingFilter
+
+log = logging.getLogger(__name__)
 
 
 class RenLanguageServer(LanguageServer):
@@ -20,13 +27,113 @@ class RenLanguageServer(LanguageServer):
         super().__init__("ren-lsp", __version__)
         self.resolved = resolved
         self.redactor = redactor
+        self.sessions = SessionManager(self)
+        self._editor_layers: dict[str, Mapping[str, Any]] = {}
+        self._astra: AstraClient | None = None
+        self._shown_problems: set[str] = set()
+
+    @property
+    def settings(self) -> Settings:
+        return self.resolved.settings
+
+    @property
+    def encoding(self) -> str:
+        """The negotiated position encoding ("utf-16" unless the client offered better)."""
+        return str(self.workspace.position_encoding or "utf-16")
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def update_settings(self, layer: str, values: Any) -> None:
+        """Add or replace an editor layer, re-resolve, and tell the user of invalid values."""
+        if isinstance(values, Mapping):
+            self._editor_layers[layer] = values
+        self.resolved = load_settings(editor_layers=list(self._editor_layers.items()))
+        if self.redactor is not None:
+            self.redactor.add(self.settings.api_key)
+        fresh = [p for p in self.resolved.problems if p not in self._shown_problems]
+        if fresh:
+            self._shown_problems.update(fresh)
+            self.show_message("ren-lsp settings: " + "; ".join(fresh), types.MessageType.Warning)
+        self._astra = None  # the next session builds a client from the new settings
+
+    def astra(self) -> AstraClient:
+        """The Ren API client for the current settings, built when first needed."""
+        if self._astra is None:
+            from ren_lsp.astra import AstraClient
+
+            self._astra = AstraClient.from_settings(self.settings)
+        return self._astra
+
+    # -- talking to the editor --------------------------------------------------------------
+
+    def show_message(self, message: str, kind: types.MessageType) -> None:
+        if self.redactor is not None:
+            message = self.redactor.redact(message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    async def apply_edit(self, uri: str, version: int | None, edits: list[types.TextEdit],
+                         *, label: str | None = None) -> bool:
+        """Ask the editor to apply ``edits`` to one document; True if it did.
+
+        Versioned ``documentChanges`` where the client supports them (the editor then refuses
+        if the document moved on), else plain ``changes`` (Neovim 0.10).
+        """
+        caps = self.client_capabilities.workspace
+        if caps and caps.workspace_edit and caps.workspace_edit.document_changes:
+            edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri,
+                                                                            version=version),
+                edits=list(edits))])
+        else:
+            edit = types.WorkspaceEdit(changes={uri: list(edits)})
+        result = await self.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label))
+        if not result.applied:
+            log.info("the editor did not apply an edit to %s: %s", uri, result.failure_reason)
+        return bool(result.applied)
 
 
 def create_server(*, resolved: Resolved | None = None,
                   redactor: RedactingFilter | None = None) -> RenLanguageServer:
     """A new server; ``resolved`` defaults to settings from the config file and environment."""
-    if resolved is None:
-        from ren_lsp.config import load_settings
+    server = RenLanguageServer(resolved or load_settings(), redactor)
+    if redactor is not None:
+        redactor.add(server.settings.api_key)
 
-        resolved = load_settings()
-    return RenLanguageServer(resolved, redactor)
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: RenLanguageServer, params: types.InitializeParams) -> None:
+        ls.update_settings("initializationOptions", params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: RenLanguageServer, params: types.InitializedParams) -> None:
+        caps = ls.client_capabilities.workspace
+        if caps and caps.configuration:
+            try:
+                values = await ls.workspace_configuration_async(types.ConfigurationParams(
+                    items=[types.ConfigurationItem(section="ren")]))
+            except Exception as exc:
+                log.info("workspace/configuration failed: %s", exc)
+                return
+            if values and isinstance(values[0], Mapping):
+                ls.update_settings("workspace/configuration", values[0])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def on_configuration(ls: RenLanguageServer,
+                         params: types.DidChangeConfigurationParams) -> None:
+        ls.update_settings("workspace/didChangeConfiguration", params.settings)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: RenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.sessions.on_did_change(params)
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: RenLanguageServer, params: None) -> None:
+        ls.sessions.cancel()
+        if ls._astra is not None:
+            await ls._astra.aclose()
+
+    from ren_lsp.features import register
+
+    register(server)
+    return server

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+
+from ren_lsp import jsonschemas
+from ren_lsp.jsonschemas import schema_dir
 
 __all__ = [
     "EVENTS_SCHEMA",
@@ -23,21 +23,8 @@ REQUEST_SCHEMA = "ren-api-request.schema.json"
 EVENTS_SCHEMA = "ren-api-events.schema.json"
 
 
-def schema_dir() -> Path:
-    """Where the schemas live: inside the installed package, else the checkout's `schemas/`."""
-    # The wheel force-includes the top-level schemas/ as ren_lsp/schemas/ (pyproject.toml).
-    packaged = Path(__file__).resolve().parents[1] / "schemas"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "schemas"
-
-
-@functools.cache
 def _validator(name: str) -> Draft202012Validator:
-    schema = json.loads((schema_dir() / name).read_text(encoding="utf-8"))
-    # A broken schema file should fail loudly here, not as a confusing 400 for every request.
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return jsonschemas.validator(name)
 
 
 def request_validator() -> Draft202012Validator:

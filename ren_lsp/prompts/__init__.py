@@ -41,3 +41,51 @@ def ask(question: str, *, path: str | None = None, code: str | None = None,
     last = first_line + max(len(code.splitlines()), 1) - 1
     where = f"{path}, lines {first_line}-{last}"
     return f"{question}\n\nThe code in question ({where}):\n\n{fence(code, language_of(path))}"
+
+
+def _where(path: str, first_line: int, code: str) -> str:
+    last = first_line + max(len(code.splitlines()), 1) - 1
+    return f"{path}, lines {first_line}-{last}"
+
+
+def _context_block(context: str) -> str:
+    return f"\n\nRelevant context from the repository:\n\n{context}" if context.strip() else ""
+
+
+def explain(*, path: str, code: str, first_line: int, surrounding: str, context: str = "") -> str:
+    """Explain a selection: what it does, how, and what to watch out for."""
+    lang = language_of(path)
+    return (
+        f"Explain this code from {_where(path, first_line, code)}: what it does, how it does "
+        "it, and anything surprising or risky in it.\n\n"
+        f"{fence(code, lang)}\n\nThe code around it, for reference:\n\n{fence(surrounding, lang)}"
+        + _context_block(context)
+    )
+
+
+def rewrite(*, path: str, code: str, first_line: int, instruction: str, surrounding: str,
+            diagnostics: list[str] | None = None, context: str = "") -> str:
+    """Refactor or fix a selection; the answer's first fenced block replaces it."""
+    lang = language_of(path)
+    problems = ""
+    if diagnostics:
+        problems = "\n\nFix these problems reported in it:\n" + "\n".join(
+            f"- {d}" for d in diagnostics)
+    return (
+        f"{instruction}{problems}\n\nRewrite this code from {_where(path, first_line, code)}:\n\n"
+        f"{fence(code, lang)}\n\nAnswer with the complete replacement in ONE fenced code block "
+        "(same language, same indentation), then at most two sentences on what changed.\n\n"
+        f"The code around it, for reference (do not repeat it):\n\n{fence(surrounding, lang)}"
+        + _context_block(context)
+    )
+
+
+def generate(*, path: str, instruction: str, before: str, after: str, context: str = "") -> str:
+    """Generate new code at a place in a file; the answer's first fenced block is inserted."""
+    lang = language_of(path)
+    return (
+        f"Generate code: {instruction}\n\nIt goes into {path} between these two parts of the "
+        f"file.\n\nBefore:\n\n{fence(before, lang)}\n\nAfter:\n\n{fence(after, lang)}\n\n"
+        "Answer with only the new code in ONE fenced code block, then at most two sentences."
+        + _context_block(context)
+    )

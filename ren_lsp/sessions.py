@@ -1,0 +1,235 @@
+"""Sessions: one run of a feature, with its progress, cancellation, output and history.
+
+Features build a request and a sink (where the text goes); ``SessionManager.start`` runs it in
+the background and returns the session id at once, so the editor's request never times out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lsprotocol import types
+
+from ren_lsp.edits import TrackedRange
+
+if TYPE_CHECKING:
+    from ren_lsp.astra import MessageRequest
+    from ren_lsp.server import RenLanguageServer
+
+log = logging.getLogger(__name__)
+
+#: seconds between two progress reports ("a few times a second at most")
+REPORT_INTERVAL = 0.25
+
+
+class Progress:
+    """A session's progress bar: a server-created, cancellable token, throttled reports.
+
+    Clients that do not support progress get a ``window/showMessage`` at start and end.
+    """
+
+    def __init__(self, ls: RenLanguageServer, title: str,
+                 on_cancel: Callable[[], object]) -> None:
+        self._ls = ls
+        self.title = title
+        self._on_cancel = on_cancel
+        self.token: str | None = None
+        self._last_report = 0.0
+        self._reported_any = False
+
+    async def begin(self, message: str) -> None:
+        caps = self._ls.client_capabilities.window
+        if caps and caps.work_done_progress:
+            token = f"ren-{uuid.uuid4().hex[:12]}"
+            try:
+                await self._ls.work_done_progress.create_async(token)
+            except Exception as exc:  # the client refused: fall back to messages
+                log.info("workDoneProgress/create failed: %s", exc)
+            else:
+                self.token = token
+                self._ls.work_done_progress.tokens[token].add_done_callback(
+                    lambda future: self._on_cancel() if future.cancelled() else None)
+                self._ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+                    title=self.title, cancellable=True, message=message))
+                return
+        self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
+
+    def report(self, tokens: int, text: Callable[[], str]) -> None:
+        """Report the stream's state, at most every REPORT_INTERVAL (the first at once).
+
+        ``text`` gives the answer so far; it is only read when a report is due.
+        """
+        if self.token is None:
+            return
+        now = time.monotonic()
+        if self._reported_any and now - self._last_report < REPORT_INTERVAL:
+            return
+        self._reported_any, self._last_report = True, now
+        lines = [line for line in text()[-400:].splitlines() if line.strip()]
+        line = lines[-1].strip() if lines else ""
+        line = line if len(line) <= 80 else line[:79] + "…"
+        message = f"{tokens} tokens" + (f" · {line}" if line else "")
+        self._ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
+            message=message))
+
+    def end(self, message: str) -> None:
+        if self.token is not None:
+            self._ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(
+                message=message))
+            self._ls.work_done_progress.tokens.pop(self.token, None)
+        else:
+            self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
+
+
+class Sink(Protocol):
+    """Where a session's text goes. Each feature brings one."""
+
+    async def start(self, session: Session) -> None:
+        """Before the request is sent (e.g. open the output document)."""
+
+    def on_text(self, text: str) -> None:
+        """A piece of the answer arrived."""
+
+    async def finish(self, answer: str) -> str:
+        """The answer is complete: use it; returns the summary the user sees."""
+
+    async def keep_partial(self, partial: str, reason: str) -> str | None:
+        """The session failed or was cancelled: keep what arrived; returns where it is."""
+
+
+class Session:
+    """One running request: its id, progress, task and the history it leaves."""
+
+    def __init__(self, manager: SessionManager, command: str, title: str) -> None:
+        self.id = uuid.uuid4().hex[:8]
+        self.command = command
+        self.title = title
+        self.manager = manager
+        self.progress = Progress(manager.ls, title, on_cancel=self.cancel)
+        self.task: asyncio.Task[None] | None = None
+        self.history: dict[str, Any] = {"session": self.id, "command": command}
+
+    def cancel(self) -> bool:
+        if self.task is None or self.task.done():
+            return False
+        self.task.cancel()
+        return True
+
+
+class SessionManager:
+    """The live sessions of a server, the limit on how many run at once, tracked ranges."""
+
+    def __init__(self, ls: RenLanguageServer) -> None:
+        self.ls = ls
+        self.sessions: dict[str, Session] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_size = 0
+        self._doc_locks: dict[str, asyncio.Lock] = {}
+        self._tracked: dict[str, list[TrackedRange]] = {}
+
+    def slots(self) -> asyncio.Semaphore:
+        size = self.ls.settings.max_sessions
+        if self._slots is None or size != self._slots_size:
+            self._slots, self._slots_size = asyncio.Semaphore(size), size
+        return self._slots
+
+    def start(self, command: str, title: str, request: MessageRequest, sink: Sink,
+              **history: Any) -> Session:
+        session = Session(self, command, title)
+        session.history.update(history)
+        self.sessions[session.id] = session
+        session.task = asyncio.get_running_loop().create_task(
+            self._run(session, request, sink), name=f"ren-session-{session.id}")
+        return session
+
+    def cancel(self, session_id: str | None = None) -> list[str]:
+        targets = ([self.sessions[session_id]] if session_id in self.sessions
+                   else [] if session_id else list(self.sessions.values()))
+        return [s.id for s in targets if s.cancel()]
+
+    # -- ranges the user may edit while a session works on them ---------------------------
+
+    def track(self, uri: str, tracked: TrackedRange) -> None:
+        self._tracked.setdefault(uri, []).append(tracked)
+
+    def untrack(self, uri: str, tracked: TrackedRange) -> None:
+        ranges = self._tracked.get(uri, [])
+        if tracked in ranges:
+            ranges.remove(tracked)
+
+    def on_did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        for tracked in self._tracked.get(params.text_document.uri, []):
+            for change in params.content_changes:
+                if isinstance(change, types.TextDocumentContentChangePartial):
+                    r = change.range
+                    tracked.on_change(((r.start.line, r.start.character),
+                                       (r.end.line, r.end.character)), change.text)
+                else:
+                    tracked.on_change(None, change.text)
+
+    def doc_lock(self, uri: str) -> asyncio.Lock:
+        """Held while editing a document, so two sessions never interleave edits on it."""
+        return self._doc_locks.setdefault(uri, asyncio.Lock())
+
+    # -- running one session ------------------------------------------------------------
+
+    async def _run(self, session: Session, request: MessageRequest, sink: Sink) -> None:
+        from ren_lsp.astra import AstraError, TextDelta
+
+        progress, started = session.progress, time.time()
+        session.history.update(started=started, request={
+            "system": request.system, "messages": request.messages})
+        status, answer = "failed", ""
+        stream = None
+        try:
+            slots = self.slots()
+            if slots.locked():
+                await progress.begin("waiting for another request to finish…")
+            async with slots:
+                if progress.token is None:
+                    await progress.begin("waiting for Astra…")
+                await sink.start(session)
+                tokens = 0
+                async with self.ls.astra().stream(request) as stream:
+                    async for event in stream:
+                        if isinstance(event, TextDelta):
+                            tokens += 1
+                            sink.on_text(event.text)
+                            progress.report(tokens, lambda: stream.text)
+                answer = stream.text
+                summary = await sink.finish(answer)
+                status = "done"
+                progress.end(summary)
+        except asyncio.CancelledError:
+            status = "cancelled"
+            answer = stream.text if stream is not None else ""
+            where = await sink.keep_partial(answer, "cancelled")
+            progress.end("Cancelled" + (f"; what arrived is in {where}" if where else ""))
+        except AstraError as error:
+            answer = error.partial_text or (stream.text if stream is not None else "")
+            where = await sink.keep_partial(answer, str(error))
+            kept = f" The partial answer is in {where}." if where and answer else ""
+            session.history["error"] = str(error)
+            progress.end(f"Failed: {error}")
+            self.ls.show_message(f"{session.title} failed: {error}{kept}",
+                                 types.MessageType.Error)
+        except Exception as error:
+            log.exception("session %s failed", session.id)
+            answer = stream.text if stream is not None else answer
+            where = await sink.keep_partial(answer, "internal error")
+            session.history["error"] = f"internal error: {error!r}"
+            progress.end("Failed: internal error (see the log)")
+            self.ls.show_message(
+                f"{session.title} failed with an internal error ({type(error).__name__}); "
+                "details are in the server log. Please report it.", types.MessageType.Error)
+        finally:
+            self.sessions.pop(session.id, None)
+            from ren_lsp.output import record_history
+
+            session.history.update(status=status, answer=answer, ended=time.time())
+            record_history(session.history)
