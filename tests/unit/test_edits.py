@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,7 +46,7 @@ lines = st.lists(st.text(alphabet="abc xyz=()_:", max_size=12).map(str.rstrip), 
 @given(body=lines, indent=st.sampled_from(["", "  ", "    ", "\t"]), newline=st.booleans())
 def test_fenced_code_comes_back_with_the_originals_shape(body: list[str], indent: str,
                                                          newline: bool) -> None:
-    code = "\n".join(body).strip("\n")
+    code = textwrap.dedent("\n".join(body)).strip("\n")  # models answer a snippet dedented
     original = "\n".join(indent + line if line.strip() else line for line in code.split("\n"))
     original += "\n" if newline else ""
     answer = f"Sure.\n```python\n{code}\n```\nDone."
@@ -52,3 +54,6 @@ def test_fenced_code_comes_back_with_the_originals_shape(body: list[str], indent
     assert result.endswith("\n") == newline or not code
     if code.strip():
         assert result.rstrip("\n") == original.rstrip("\n")
+    # An answer that kept the indentation is taken as it is.
+    kept = original.rstrip("\n")
+    assert extract_code(f"```\n{kept}\n```", original=original).rstrip("\n") == kept
