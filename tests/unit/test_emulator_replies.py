@@ -352,3 +352,22 @@ def test_error_types() -> None:
     assert {status: error_type_for(status) for status in ERROR_TYPES} == ERROR_TYPES
     assert error_type_for(503) == "api_error"
     assert error_type_for(418) == "invalid_request_error"
+
+
+def test_a_generate_request_gets_a_named_stub_in_the_files_language() -> None:
+    from ren_lsp.emulator.replies import reply_text
+
+    body = {"model": "astra", "messages": [{"role": "user", "content": (
+        "Generate code: a function that formats an invoice total\n\nBefore:\n\n"
+        "```python\nx = 1\n```")}]}
+    text = reply_text(body)
+    assert "def a_function_that_formats():" in text
+    assert "```python" in text and "x = 1" not in text
+
+
+def test_a_word_inside_the_code_is_not_an_instruction() -> None:
+    from ren_lsp.emulator.replies import reply_text
+
+    body = {"model": "astra", "messages": [{"role": "user", "content": (
+        "Explain this code.\n\n```python\ndef add_prefix(s):\n    return 'x' + s\n```")}]}
+    assert reply_text(body).startswith("**Ren emulator**")
