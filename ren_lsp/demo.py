@@ -1,8 +1,9 @@
 """`ren-lsp demo`: ren-lsp end to end on the built-in emulator, with no key and no network.
 
-Starts the emulator in-process, writes a small sample workspace into a temporary folder, then
-streams an explanation of a function (printed as it arrives) and a refactor (printed as the
-diff it makes).
+Starts the emulator in-process and the language server as a subprocess, then drives the server
+as an editor would over a sample workspace in a temporary folder: lists the code actions, runs
+Explain (printing the progress and the answer as it streams in), runs Refactor (printing the
+diff it applied), and stops.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import difflib
 import sys
 import tempfile
 from pathlib import Path
-
-from ren_lsp import prompts
+from typing import Any
 
 SAMPLE = '''"""Invoices and their pagination."""
 
@@ -39,45 +39,74 @@ def say(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
+class ProgressPrinter:
+    """Prints a session's progress begin and end; counts the reports between them."""
+
+    def __init__(self) -> None:
+        self.reports = 0
+
+    def __call__(self, token: str, value: dict[str, Any]) -> None:
+        kind = value.get("kind")
+        if kind == "begin":
+            self.reports = 0
+            print(f"  [progress] {value.get('title')}: {value.get('message', '')}", flush=True)
+        elif kind == "report":
+            self.reports += 1
+        else:
+            print(f"\n  [progress] {value.get('message')} (after {self.reports} report(s))",
+                  flush=True)
+
+
 async def run_demo() -> int:
-    from ren_lsp.astra import AstraClient, AstraError, MessageRequest, TextDelta
-    from ren_lsp.edits import extract_code
+    from lsprotocol import types
+
+    from ren_lsp.driver import Driver
     from ren_lsp.emulator import Emulator
 
     with tempfile.TemporaryDirectory(prefix="ren-lsp-demo-") as tmp:
-        path = Path(tmp) / "billing.py"
+        root = Path(tmp)
+        path = root / "billing.py"
         path.write_text(SAMPLE)
-        async with Emulator() as emu, AstraClient(base_url=emu.base_url,
-                                                  api_key="demo") as client:
+        uri = path.as_uri()
+        async with Emulator() as emu:
             say(f"The Ren API emulator is serving {emu.base_url} (canned replies, not AI)")
-            print(f"Sample workspace: {tmp}")
-
-            say("Explain `paginate` (streamed as it arrives)")
-            code = "".join(SAMPLE.splitlines(keepends=True)[3:10])
-            request = MessageRequest.ask(
-                prompts.ask("Explain this code.", path="billing.py", code=code, first_line=4),
-                system=prompts.SYSTEM)
+            editor = Driver()
+            editor.on_progress = ProgressPrinter()
+            # Output documents and history go to the temporary folder, not your state dir.
+            await editor.start(root.as_uri(), env={
+                "REN_BASE_URL": emu.base_url, "REN_API_KEY": "demo",
+                "XDG_STATE_HOME": str(root / "state"), "REN_CONFIG": str(root / "none.toml")})
             try:
-                async with client.stream(request) as stream:
-                    async for event in stream:
-                        if isinstance(event, TextDelta):
-                            print(event.text, end="", flush=True)
+                print(f"Language server started on the sample workspace {tmp}")
+                editor.open(uri, SAMPLE, "python")
+                selection = types.Range(start=types.Position(line=3, character=0),
+                                        end=types.Position(line=10, character=0))
+                actions = await editor.code_actions(uri, selection)
+                say("Code actions on lines 4-10 of billing.py")
+                for action in actions:
+                    print(f"  - {action.title}  [{action.kind}]")
+                by_title = {a.title: a.command for a in actions if a.command}
+
+                say("Astra: Explain (the answer streams into an output document)")
+                editor.on_append = lambda doc_uri, text: (
+                    print(text, end="", flush=True) if doc_uri != uri else None)
+                await editor.run(by_title["Astra: Explain"])
                 print()
 
-                say("Refactor `paginate` (the diff it makes)")
-                request = MessageRequest.ask(
-                    prompts.ask("Refactor this code: improve clarity, keep behaviour.",
-                                path="billing.py", code=code, first_line=4),
-                    system=prompts.SYSTEM)
-                message = await client.create(request)
-            except AstraError as exc:
-                print(f"\nren-lsp: {exc}", file=sys.stderr)
-                return 1
-            new_code = extract_code(message.text, original=code)
-            after = SAMPLE.replace(code, new_code)
-            path.write_text(after)
-            sys.stdout.writelines(difflib.unified_diff(
-                SAMPLE.splitlines(keepends=True), after.splitlines(keepends=True),
-                "a/billing.py", "b/billing.py"))
+                say("Astra: Refactor (one edit of billing.py when the answer is complete)")
+                editor.on_append = lambda doc_uri, text: None
+                await editor.run(by_title["Astra: Refactor"])
+                after = editor.documents[uri].source
+                sys.stdout.writelines(difflib.unified_diff(
+                    SAMPLE.splitlines(keepends=True), after.splitlines(keepends=True),
+                    "a/billing.py", "b/billing.py"))
+                failed = [m.message for m in editor.messages
+                          if m.type == types.MessageType.Error]
+            finally:
+                await editor.stop()
+    if failed or after == SAMPLE:
+        print("ren-lsp demo: " + ("; ".join(failed) or "the refactor changed nothing"),
+              file=sys.stderr)
+        return 1
     say("Done. Next: `ren-lsp doctor` with your REN_API_KEY, then set up your editor (README).")
     return 0
