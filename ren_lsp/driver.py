@@ -30,6 +30,7 @@ class Driver:
         self.on_append: Callable[[str, str], object] = lambda uri, text: None
         self._ended: dict[str, asyncio.Event] = {}
         self._created: asyncio.Queue[str] = asyncio.Queue()
+        self.stderr = ""  # the server's last 64 KiB of stderr
         _fix_code_action_parsing(self.client)
         self._register()
 
@@ -115,6 +116,8 @@ class Driver:
     async def start(self, root: str, *, env: dict[str, str] | None = None) -> None:
         await self.client.start_io(sys.executable, "-m", "ren_lsp",
                                    env={**os.environ, **(env or {})})
+        # pygls pipes the server's stderr; drain it, or a chatty server blocks on a full pipe.
+        self._stderr_task = asyncio.get_running_loop().create_task(self._drain_stderr())
         await self.client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(
                 window=types.WindowClientCapabilities(
@@ -125,6 +128,15 @@ class Driver:
                     workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True))),
             root_uri=root, process_id=os.getpid()))
         self.client.initialized(types.InitializedParams())
+
+    @property
+    def server_pid(self) -> int:
+        return int(self.client._server.pid)  # type: ignore[union-attr]
+
+    async def _drain_stderr(self) -> None:
+        stream = self.client._server.stderr  # type: ignore[union-attr]
+        while stream is not None and (chunk := await stream.read(65536)):
+            self.stderr = (self.stderr + chunk.decode("utf-8", "replace"))[-65536:]
 
     def open(self, uri: str, text: str, language: str) -> None:
         self.documents[uri] = TextDocument(uri, text, version=1)

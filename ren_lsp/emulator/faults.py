@@ -142,6 +142,8 @@ class RecordedRequest:
     completed: bool = False
     hung_up: bool = False
     fault: Fault | None = None
+    #: time.monotonic() when the first text delta was written (benchmarks measure from it)
+    first_delta_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (for `GET /_emulator/requests`)."""

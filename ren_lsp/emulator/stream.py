@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -202,6 +203,8 @@ async def write_stream(
                 return response
             await response.write(chunk)
             record.events_sent += 1
+            if record.first_delta_at is None and b'"text_delta"' in chunk:
+                record.first_delta_at = time.monotonic()
         await response.write_eof()
         record.completed = True
     except ConnectionError:  # aiohttp's ClientConnectionResetError is one: the client left

@@ -6,11 +6,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import attrs
-from jsonschema.exceptions import best_match
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-
-from ren_lsp import jsonschemas
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
@@ -28,6 +25,10 @@ def invalid(message: str) -> JsonRpcInvalidParams:
 
 def check_argument(command: str, args: tuple[Any, ...]) -> dict[str, Any]:
     """The command's one argument object, checked against `schemas/commands.schema.json`."""
+    from jsonschema.exceptions import best_match  # on first use: jsonschema is slow to import
+
+    from ren_lsp import jsonschemas
+
     schema = jsonschemas.load(SCHEMA)["commands"][command]
     fields = ", ".join(f"{k}{'' if k in schema.get('required', []) else '?'}"
                        for k in schema["properties"])
