@@ -117,3 +117,41 @@ class TrackedRange:
             pass
         else:
             self.conflict = True
+
+
+def _units_to_index(line: str, units: int, encoding: str) -> int:
+    """The code-point index in ``line`` that is ``units`` units of the encoding in (clamped)."""
+    if encoding == "utf-32":
+        return min(units, len(line))
+    seen = 0
+    for index, char in enumerate(line):
+        if seen >= units:
+            return index
+        seen += len(char.encode("utf-8")) if encoding == "utf-8" else (
+            2 if ord(char) > 0xFFFF else 1)
+    return len(line)
+
+
+def offset_at(text: str, line: int, character: int, encoding: str) -> int:
+    """The index in ``text`` of an LSP position (lines end at \\n; \\r\\n's \\r is no column).
+
+    A line past the end gives the end of the text; a column past the end of its line, the end
+    of that line (as the LSP specification asks).
+    """
+    offset = 0
+    lines = text.split("\n")
+    if line >= len(lines):
+        return len(text)
+    for previous in lines[:line]:
+        offset += len(previous) + 1
+    content = lines[line].removesuffix("\r")
+    return offset + _units_to_index(content, character, encoding)
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as LSP counts them (split at \\n only), each keeping its newline."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines

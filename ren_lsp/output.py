@@ -58,8 +58,10 @@ class OutputDocument:
         if not (caps and caps.show_document and caps.show_document.support):
             return False
         try:
-            result = await self._ls.window_show_document_async(
-                types.ShowDocumentParams(uri=self.uri, take_focus=True))
+            # Shielded: cancelling a session must not cancel a request the editor will still
+            # answer (pygls then reports an "Error in server" on the late answer).
+            result = await asyncio.shield(self._ls.window_show_document_async(
+                types.ShowDocumentParams(uri=self.uri, take_focus=True)))
         except Exception as exc:  # a client that refuses is told of the file by message instead
             log.info("showDocument failed: %s", exc)
             return False

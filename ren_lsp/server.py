@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -87,8 +88,9 @@ class RenLanguageServer(LanguageServer):
                 edits=list(edits))])
         else:
             edit = types.WorkspaceEdit(changes={uri: list(edits)})
-        result = await self.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=label))
+        # Shielded: a cancelled session must not cancel a request the editor will answer.
+        result = await asyncio.shield(self.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)))
         if not result.applied:
             log.info("the editor did not apply an edit to %s: %s", uri, result.failure_reason)
         return bool(result.applied)

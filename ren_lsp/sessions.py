@@ -44,20 +44,32 @@ class Progress:
 
     async def begin(self, message: str) -> None:
         caps = self._ls.client_capabilities.window
-        if caps and caps.work_done_progress:
-            token = f"ren-{uuid.uuid4().hex[:12]}"
-            try:
-                await self._ls.work_done_progress.create_async(token)
-            except Exception as exc:  # the client refused: fall back to messages
-                log.info("workDoneProgress/create failed: %s", exc)
-            else:
-                self.token = token
-                self._ls.work_done_progress.tokens[token].add_done_callback(
-                    lambda future: self._on_cancel() if future.cancelled() else None)
-                self._ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-                    title=self.title, cancellable=True, message=message))
-                return
-        self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
+        if not (caps and caps.work_done_progress):
+            self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
+            return
+        token = f"ren-{uuid.uuid4().hex[:12]}"
+        create = asyncio.ensure_future(self._ls.work_done_progress.create_async(token))
+        try:
+            # Shielded: cancelling the session must not cancel a request the editor will
+            # still answer (pygls reports an "Error in server" on the late answer).
+            await asyncio.shield(create)
+        except asyncio.CancelledError:
+            # Finish the handshake, so the cancelled session can end its progress properly.
+            if await _succeeded(create):
+                self._open(token, message)
+            raise
+        except Exception as exc:  # the client refused: fall back to messages
+            log.info("workDoneProgress/create failed: %s", exc)
+            self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
+        else:
+            self._open(token, message)
+
+    def _open(self, token: str, message: str) -> None:
+        self.token = token
+        self._ls.work_done_progress.tokens[token].add_done_callback(
+            lambda future: self._on_cancel() if future.cancelled() else None)
+        self._ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title=self.title, cancellable=True, message=message))
 
     def report(self, tokens: int, text: Callable[[], str]) -> None:
         """Report the stream's state, at most every REPORT_INTERVAL (the first at once).
@@ -84,6 +96,14 @@ class Progress:
             self._ls.work_done_progress.tokens.pop(self.token, None)
         else:
             self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
+
+
+async def _succeeded(future: asyncio.Future[Any]) -> bool:
+    try:
+        await future
+    except Exception:
+        return False
+    return True
 
 
 class Sink(Protocol):
@@ -113,9 +133,11 @@ class Session:
         self.progress = Progress(manager.ls, title, on_cancel=self.cancel)
         self.task: asyncio.Task[None] | None = None
         self.history: dict[str, Any] = {"session": self.id, "command": command}
+        #: False once the answer is complete: applying it is not interrupted half-way
+        self.cancellable = True
 
     def cancel(self) -> bool:
-        if self.task is None or self.task.done():
+        if self.task is None or self.task.done() or not self.cancellable:
             return False
         self.task.cancel()
         return True
@@ -202,6 +224,7 @@ class SessionManager:
                             sink.on_text(event.text)
                             progress.report(tokens, lambda: stream.text)
                 answer = stream.text
+                session.cancellable = False
                 summary = await sink.finish(answer)
                 status = "done"
                 progress.end(summary)

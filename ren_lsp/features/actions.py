@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import converters, types
 
+from ren_lsp.edits import split_lines
+
 if TYPE_CHECKING:
     from ren_lsp.server import RenLanguageServer
 
@@ -69,7 +71,7 @@ def code_actions(ls: RenLanguageServer, params: types.CodeActionParams) -> list[
     uri, rng = params.text_document.uri, params.range
     doc = ls.workspace.get_text_document(uri)
     try:
-        lines = doc.lines
+        lines = split_lines(doc.source)
     except OSError:
         return []
     empty = rng.start == rng.end

@@ -13,7 +13,7 @@ from lsprotocol import types
 
 from ren_lsp import prompts
 from ren_lsp.astra import MessageRequest
-from ren_lsp.edits import TrackedRange, extract_code, line_indent
+from ren_lsp.edits import TrackedRange, extract_code, line_indent, split_lines
 from ren_lsp.features import targets
 from ren_lsp.output import OutputDocument
 
@@ -148,8 +148,7 @@ def generate(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
             else end["line"]
     else:
         line = arg["position"]["line"]
-    doc = targets.document(ls, arg["uri"])
-    lines = doc.lines
+    lines = split_lines(targets.document(ls, arg["uri"]).source)
     if line >= len(lines):
         raise targets.invalid(f"position: line {line} is outside the document "
                               f"({len(lines)} lines, numbered from 0)")

@@ -9,6 +9,8 @@ import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ren_lsp.edits import offset_at, split_lines
+
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
@@ -89,7 +91,8 @@ def target(ls: RenLanguageServer, uri: str, raw_range: dict[str, Any]) -> Target
     """The text a command works on; InvalidParams if the range is not in the document."""
     doc = document(ls, uri)
     rng = to_range(raw_range)
-    lines = doc.lines
+    source = doc.source
+    lines = split_lines(source)
     count = len(lines)
     for name, pos in (("start", rng.start), ("end", rng.end)):
         # The position just after a final newline is line `count`, character 0.
@@ -98,8 +101,8 @@ def target(ls: RenLanguageServer, uri: str, raw_range: dict[str, Any]) -> Target
                           f"({count} lines, numbered from 0)")
     if (rng.end.line, rng.end.character) < (rng.start.line, rng.start.character):
         raise invalid("range: end comes before start")
-    source = doc.source
-    start, end = doc.offset_at_position(rng.start), doc.offset_at_position(rng.end)
+    start = offset_at(source, rng.start.line, rng.start.character, ls.encoding)
+    end = offset_at(source, rng.end.line, rng.end.character, ls.encoding)
     first = max(0, rng.start.line - SURROUNDING_LINES)
     last = min(count, rng.end.line + SURROUNDING_LINES + 1)
     return Target(uri=uri, path=display_path(ls, uri), version=doc.version, range=rng,
@@ -110,7 +113,7 @@ def target(ls: RenLanguageServer, uri: str, raw_range: dict[str, Any]) -> Target
 def current_text(ls: RenLanguageServer, uri: str, start: tuple[int, int],
                  end: tuple[int, int]) -> str:
     """The document's text between two positions, now."""
-    doc = ls.workspace.get_text_document(uri)
-    a = doc.offset_at_position(types.Position(line=start[0], character=start[1]))
-    b = doc.offset_at_position(types.Position(line=end[0], character=end[1]))
-    return doc.source[a:b]
+    source = ls.workspace.get_text_document(uri).source
+    a = offset_at(source, start[0], start[1], ls.encoding)
+    b = offset_at(source, end[0], end[1], ls.encoding)
+    return source[a:b]
