@@ -144,7 +144,8 @@ def offset_at(text: str, line: int, character: int, encoding: str) -> int:
         return len(text)
     for previous in lines[:line]:
         offset += len(previous) + 1
-    content = lines[line].removesuffix("\r")
+    # Only the \r of a \r\n pair ends a line; a lone \r at the very end is text.
+    content = lines[line].removesuffix("\r") if line < len(lines) - 1 else lines[line]
     return offset + _units_to_index(content, character, encoding)
 
 

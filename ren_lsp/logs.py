@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
           "debug": logging.DEBUG}
+
+
+_KEY_PATTERNS = re.compile(
+    r"""((?:["']?api_?key["']?\s*[:=]\s*["']?)|(?:Bearer\s+))(?!\*\*\*)[^\s"',)}]+""",
+    re.IGNORECASE)
 
 
 class RedactingFilter(logging.Filter):
@@ -29,17 +35,18 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        # Keys we have not been told of yet: pygls logs the initialize request (whose
+        # initializationOptions may hold an apiKey) before the server has read it.
+        return _KEY_PATTERNS.sub(r"\1***", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            message = record.getMessage()
-            redacted = self.redact(message)
-            if redacted != message:
-                record.msg, record.args = redacted, None
-            if record.exc_info and record.exc_info[1] is not None:
-                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 

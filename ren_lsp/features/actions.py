@@ -23,9 +23,11 @@ FIX = "quickfix.ren"
 GENERATE = "refactor.rewrite.ren.generate"
 KINDS = [FIX, REFACTOR, GENERATE, EXPLAIN]
 
-#: a line that is a comment: #, //, --, /*, *, ;, %  (Python, C family, Lua/SQL, Lisp, TeX…)
-_COMMENT = re.compile(r"^\s*(?:#|//+|--|/\*+|\*|;+|%)\s?(?P<text>.*?)\s*(?:\*/)?\s*$")
-_TODO = re.compile(r"\b(?:TODO|FIXME)\b[:\s]*(?P<text>.*)", re.IGNORECASE)
+#: a comment line: #, //, --, /*, *, ;, % (Python, C family, Lua/SQL, Lisp, TeX…); the marker
+#: is followed by a blank, so `#include`, `#!`, `*ptr = 1;` and `--flag` are not comments.
+_COMMENT = re.compile(
+    r"^\s*(?:#+|//+|--+|/\*+|\*+|;+|%+)(?=\s|$)\s*(?P<text>.*?)\s*(?:\*+/)?\s*$")
+_TODO = re.compile(r"^(?:TODO|FIXME)\b[:\s]*(?P<text>.*)", re.IGNORECASE)
 
 
 def _range_dict(r: types.Range) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def _range_dict(r: types.Range) -> dict[str, Any]:
 def block_around(lines: Sequence[str], line: int) -> types.Range:
     """The paragraph (non-blank lines) around a cursor line, for Explain with no selection."""
     if line >= len(lines) or not lines[line].strip():
+        line = min(line, len(lines))
         end = min(line + 1, len(lines))
         return types.Range(start=types.Position(line=line, character=0),
                            end=types.Position(line=end, character=0))
@@ -55,10 +58,11 @@ def generation_request(line: str) -> str | None:
     if not comment:
         return None
     text = comment["text"].strip()
-    todo = _TODO.search(text)
+    todo = _TODO.match(text)
     if todo:
         text = todo["text"].strip()
-    return text or None
+    # A comment's closing line (` */`) or a rule of dashes asks for nothing.
+    return text if any(c.isalpha() for c in text) else None
 
 
 def _action(title: str, kind: str, command: str, arg: dict[str, Any],

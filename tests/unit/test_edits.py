@@ -99,7 +99,7 @@ def mid_crlf(text: str, index: int) -> bool:
 
 
 def trailing_lone_cr(text: str, index: int) -> bool:
-    """The end of a text whose last character is a \r no \n follows (see the xfail below)."""
+    """The end of a text whose last character is a \r no \n follows."""
     return index == len(text) and text.endswith("\r")
 
 
@@ -132,7 +132,7 @@ def test_offset_at_examples(text: str, line: int, character: int, encoding: str,
 def test_position_round_trips_to_the_index(text: str, data: st.DataObject) -> None:
     index = data.draw(st.integers(0, len(text)), label="index")
     if mid_crlf(text, index) or trailing_lone_cr(text, index):
-        return  # no position names the inside of \r\n; the lone \r case is an xfail below
+        return  # no position names the inside of \r\n
     for encoding in ENCODINGS:
         line, character = position_of(text, index, encoding)
         assert offset_at(text, line, character, encoding) == index, encoding
@@ -180,8 +180,6 @@ def test_offset_at_keeps_position_order(text: str, a: tuple[int, int], b: tuple[
     assert 0 <= low <= high <= len(text)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: offset_at drops a lone CR at the end of the text "
-                   "(removesuffix on the last line), so end_position does not round-trip")
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_a_lone_trailing_cr_is_a_column(encoding: str) -> None:
     # Lines split at \n only, and only the \r of \r\n is no column: "a\r" is one line of
