@@ -39,10 +39,12 @@ class Progress:
         self.title = title
         self._on_cancel = on_cancel
         self.token: str | None = None
+        self.begun = False
         self._last_report = 0.0
         self._reported_any = False
 
     async def begin(self, message: str) -> None:
+        self.begun = True
         caps = self._ls.client_capabilities.window
         if not (caps and caps.work_done_progress):
             self._ls.show_message(f"{self.title}: {message}", types.MessageType.Info)
@@ -213,7 +215,7 @@ class SessionManager:
             if slots.locked():
                 await progress.begin("waiting for another request to finish…")
             async with slots:
-                if progress.token is None:
+                if not progress.begun:
                     await progress.begin("waiting for Astra…")
                 await sink.start(session)
                 tokens = 0

@@ -74,6 +74,9 @@ def ask(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
         else:
             doc = targets.document(ls, arg["uri"])
             code, path = doc.source, targets.display_path(ls, arg["uri"])
+            if len(code) > targets.MAX_TEXT:
+                raise targets.invalid(f"uri: the file is too large to send whole "
+                                      f"({len(code) // 1000} KB); select the part to ask about")
     title = "Astra: Ask"
     request = MessageRequest.ask(prompts.ask(question, path=path, code=code, first_line=first),
                                  system=prompts.SYSTEM)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 SCHEMA = "commands.schema.json"
 #: lines of code around a selection that go with it, so Astra sees where it sits
 SURROUNDING_LINES = 30
+#: characters of a selection (or file) one request may carry (about 50,000 tokens)
+MAX_TEXT = 200_000
 
 
 def invalid(message: str) -> JsonRpcInvalidParams:
@@ -105,6 +107,9 @@ def target(ls: RenLanguageServer, uri: str, raw_range: dict[str, Any]) -> Target
     end = offset_at(source, rng.end.line, rng.end.character, ls.encoding)
     first = max(0, rng.start.line - SURROUNDING_LINES)
     last = min(count, rng.end.line + SURROUNDING_LINES + 1)
+    if end - start > MAX_TEXT:
+        raise invalid(f"range: the selection is too large ({(end - start) // 1000} KB; at most "
+                      f"{MAX_TEXT // 1000} KB): select a smaller part")
     return Target(uri=uri, path=display_path(ls, uri), version=doc.version, range=rng,
                   text=source[start:end], first_line=rng.start.line + 1,
                   surrounding="".join(lines[first:last]))

@@ -190,3 +190,22 @@ async def test_history_keeps_every_answer(start_editor: StartEditor, emulator: E
     assert done["output"].endswith(".md")
     assert failed["status"] == "failed" and ANSWER.startswith(failed["answer"])
     assert "cut off" in failed["error"]
+
+
+async def test_a_huge_selection_is_refused_with_what_to_do(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+    editor = await start_editor()
+    big = "".join(f"value_{i} = {i} * 2  # a long generated line to fill the file\n"
+                  for i in range(5000))
+    uri = editor.open(workspace / "generated.py", big, "python")
+    everything = {"start": {"line": 0, "character": 0}, "end": {"line": 5000, "character": 0}}
+    with pytest.raises(JsonRpcException, match="too large .* select a smaller part"):
+        await editor.command("ren.explain", {"uri": uri, "range": everything})
+    with pytest.raises(JsonRpcException, match="too large to send whole"):
+        await editor.command("ren.ask", {"question": "what is this?", "uri": uri})
+    assert emulator.requests == []
+    # A part of it is fine.
+    part = {"start": {"line": 10, "character": 0}, "end": {"line": 20, "character": 0}}
+    await editor.command("ren.explain", {"uri": uri, "range": part})
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Done")
