@@ -199,7 +199,7 @@ async def test_a_huge_selection_is_refused_with_what_to_do(
                   for i in range(5000))
     uri = editor.open(workspace / "generated.py", big, "python")
     everything = {"start": {"line": 0, "character": 0}, "end": {"line": 5000, "character": 0}}
-    with pytest.raises(JsonRpcException, match="too large .* select a smaller part"):
+    with pytest.raises(JsonRpcException, match=r"too large .* select a smaller part"):
         await editor.command("ren.explain", {"uri": uri, "range": everything})
     with pytest.raises(JsonRpcException, match="too large to send whole"):
         await editor.command("ren.ask", {"question": "what is this?", "uri": uri})
