@@ -62,11 +62,9 @@ class EditSink:
             unchanged = not tracked.conflict and targets.current_text(
                 self._ls, uri, tracked.start, tracked.end) == self._target.text
             if not unchanged:
-                where = await self._to_output(answer)
-                self._ls.show_message(
-                    f"{self._title}: you edited {path} there while Astra was working, so the "
-                    f"change was not applied. It is in {where}.", types.MessageType.Warning)
-                return f"Not applied ({path} changed meanwhile); the answer is in {where}"
+                return await self._not_applied(
+                    answer, f"you edited {path} there while Astra was working, so the change "
+                    "was not applied", f"{path} changed meanwhile")
             if self._insert:  # at the anchor's end: the start of the line after it
                 at = types.Position(line=tracked.end_line, character=tracked.end_char)
                 edit_range = types.Range(start=at, end=at)
@@ -79,12 +77,17 @@ class EditSink:
                 uri, doc.version, [types.TextEdit(range=edit_range, new_text=code)],
                 label=self._title)
         if not applied:
-            where = await self._to_output(answer)
-            self._ls.show_message(
-                f"{self._title}: the editor did not apply the change to {path} (it may have "
-                f"changed). The answer is in {where}.", types.MessageType.Warning)
-            return f"Not applied; the answer is in {where}"
+            return await self._not_applied(
+                answer, f"the editor did not apply the change to {path} (it may have changed)",
+                "the editor refused it")
         return f"Applied to {path}"
+
+    async def _not_applied(self, answer: str, why: str, short: str) -> str:
+        """Nothing forced: the answer goes to an output document and the user is told."""
+        where = await self._to_output(answer)
+        self._ls.show_message(f"{self._title}: {why}. The answer is in {where}.",
+                              types.MessageType.Warning)
+        return f"Not applied ({short}); the answer is in {where}"
 
     async def keep_partial(self, partial: str, reason: str) -> str | None:
         self._ls.sessions.untrack(self._target.uri, self._tracked)

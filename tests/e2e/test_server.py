@@ -163,14 +163,20 @@ async def test_refactor_with_an_instruction(start_editor: StartEditor, emulator:
     assert editor.text(uri).count("# Refactored by the Ren emulator") == 1
 
 
-async def test_a_user_edit_during_the_stream_is_never_overwritten(
-        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+async def refactor_streaming(start_editor: StartEditor, emulator: Emulator,
+                             workspace: Path) -> tuple[Editor, str]:
+    """An editor whose refactor of `invoice_total` has started to stream (slowly)."""
     editor = await start_editor()
     uri = await open_billing(editor, workspace)
-    rng = function_range(editor, uri)
     emulator.script(Fault(text=REWRITE, trickle=0.05))
-    await editor.command("ren.refactor", arg(uri, rng))
+    await editor.command("ren.refactor", arg(uri, function_range(editor, uri)))
     await first_report(editor)
+    return editor, uri
+
+
+async def test_a_user_edit_during_the_stream_is_never_overwritten(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+    editor, uri = await refactor_streaming(start_editor, emulator, workspace)
     # The user keeps typing inside the function while Astra writes.
     inside = editor.range_of(uri, "tax included").end
     editor.type(uri, inside, " (rounded)")
@@ -187,12 +193,7 @@ async def test_a_user_edit_during_the_stream_is_never_overwritten(
 
 async def test_a_user_edit_above_the_range_moves_the_edit_with_it(
         start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
-    editor = await start_editor()
-    uri = await open_billing(editor, workspace)
-    rng = function_range(editor, uri)
-    emulator.script(Fault(text=REWRITE, trickle=0.05))
-    await editor.command("ren.refactor", arg(uri, rng))
-    await first_report(editor)
+    editor, uri = await refactor_streaming(start_editor, emulator, workspace)
     editor.type(uri, types.Position(line=0, character=0), "# a new first line\n\n")
     _, values = await editor.wait_for_progress_end()
     assert values[-1].message == "Applied to billing.py"
