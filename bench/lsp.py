@@ -94,7 +94,8 @@ async def main() -> None:
             editor = Driver()
             await editor.start(root.as_uri(), env={
                 "REN_BASE_URL": emu.base_url, "REN_API_KEY": "bench",
-                "XDG_STATE_HOME": str(root / "state"), "REN_CONFIG": str(root / "none")})
+                "XDG_STATE_HOME": str(root / "state"), "XDG_CACHE_HOME": str(root / "cache"),
+                "REN_CONFIG": str(root / "none")})
             uri = (root / "big.py").as_uri()
             editor.open(uri, SOURCE, "python")
 

@@ -1,4 +1,4 @@
-"""The `ren-lsp` command: serve (default), emulator, ask, doctor, demo.
+"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo.
 
 Every subcommand imports what it needs when it runs, so `ren-lsp --help` and the server's
 start stay quick.
@@ -18,7 +18,7 @@ from ren_lsp import __version__
 if TYPE_CHECKING:
     from ren_lsp.config import Resolved
 
-SUBCOMMANDS = ("serve", "emulator", "ask", "doctor", "demo")
+SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +52,25 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--emulator", action="store_true",
                      help="answer from an in-process emulator (no key needed)")
 
+    context = sub.add_parser(
+        "context", help="show the repository context a request would carry",
+        description="Index the workspace (honouring .gitignore and .renignore, never reading "
+        "secret files) and print the context a request would carry: a map of the most "
+        "relevant files, then the most relevant code, secrets redacted.")
+    context.add_argument("query", metavar="QUERY",
+                         help="the question or instruction ('' for none)")
+    context.add_argument("--workspace", type=Path, metavar="DIR",
+                         help="the workspace folder (default: the current directory)")
+    context.add_argument("--file", type=Path, help="the current file: the request is about it")
+    context.add_argument("--lines", metavar="A-B",
+                         help="the selection: these lines of --file (1-based, inclusive)")
+    context.add_argument("--budget", type=int, metavar="TOKENS",
+                         help="the most tokens the context may take (default: contextBudget)")
+    context.add_argument("--json", action="store_true",
+                         help="print {files: [{path, score, reasons}], tokens, context}")
+    context.add_argument("--no-cache", action="store_true",
+                         help="neither read nor write the index cache")
+
     doctor = sub.add_parser("doctor", help="check settings, the key and the connection",
                             description="Show each setting and where it came from, then check "
                             "that the Ren API is reachable, accepts the key and answers.")
@@ -70,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                          and args_list[0] not in {"-h", "--help", "--version"}):
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)
-    handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "doctor": _doctor,
-               "demo": _demo}[args.command]
+    handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "context": _context,
+               "doctor": _doctor, "demo": _demo}[args.command]
     try:
         sys.exit(handler(args))
     except KeyboardInterrupt:
@@ -126,6 +145,12 @@ def _ask(args: argparse.Namespace) -> int:
     from ren_lsp.ask import run_ask
 
     return asyncio.run(run_ask(args, load()))
+
+
+def _context(args: argparse.Namespace) -> int:
+    from ren_lsp.context.cli import run_context
+
+    return run_context(args, load().settings)
 
 
 def _doctor(args: argparse.Namespace) -> int:

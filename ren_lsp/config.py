@@ -14,6 +14,7 @@ The API key never appears in a repr, a problem or ``settings_to_wire``.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import os
 import re
@@ -114,6 +115,39 @@ def _setting(default: Any, rule: _Rule, *, secret: bool = False) -> Any:
     return attrs.field(default=default, repr=repr_, metadata={"rule": rule, "secret": secret})
 
 
+def _regex(pattern: str) -> None:
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, RecursionError) as exc:
+        raise ValueError(pattern) from exc
+    if compiled.match(""):
+        raise ValueError(pattern)  # would redact everything
+
+
+def _string_list(check: Callable[[str], None] | None = None, what: str = "strings") -> _Rule:
+    """A list of non-blank strings; in the environment, a JSON array or a single string."""
+
+    def parse(value: Any, from_env: bool) -> tuple[str, ...]:
+        if from_env:
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [text]
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+            raise TypeError(value)
+        items = []
+        for item in value:
+            if not isinstance(item, str):
+                raise TypeError(item)
+            item = item.strip()
+            if not item:
+                raise ValueError(item)
+            if check is not None:
+                check(item)
+            items.append(item)
+        return tuple(items)
+
+    return _Rule(f"a list of {what}", parse)
+
+
 _TEXT = _Rule("a string", _string)
 _TIMEOUT = _number(0, MAX_TIMEOUT, above=True)
 
@@ -144,6 +178,15 @@ class Settings:
     log_level: str = _setting("info", _Rule(f"one of {', '.join(LOG_LEVELS)}", _log_level))
     #: how many Astra sessions may run at once; more wait their turn
     max_sessions: int = _setting(4, _integer(1, 16))
+    #: tokens (estimated as characters / 4) the repository context of one request may take
+    context_budget: int = _setting(6000, _integer(256, 200_000))
+    #: gitignore patterns of files the context engine leaves out, beyond .gitignore/.renignore
+    ignore_files: tuple[str, ...] = _setting((), _string_list(what="gitignore patterns"))
+    #: gitignore patterns of more secret files, never read ("!pattern" lifts a default)
+    secret_files: tuple[str, ...] = _setting((), _string_list(what="gitignore patterns"))
+    #: regular expressions of more secrets to redact (group 1 only, when there is one)
+    secret_patterns: tuple[str, ...] = _setting(
+        (), _string_list(_regex, "regular expressions that do not match empty text"))
 
 
 @attrs.frozen

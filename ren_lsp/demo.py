@@ -75,9 +75,11 @@ async def run_demo() -> int:
             # Output documents and history go to the temporary folder, not your state dir.
             await editor.start(root.as_uri(), env={
                 "REN_BASE_URL": emu.base_url, "REN_API_KEY": "demo",
-                "XDG_STATE_HOME": str(root / "state"), "REN_CONFIG": str(root / "none.toml")})
+                "XDG_STATE_HOME": str(root / "state"), "XDG_CACHE_HOME": str(root / "cache"),
+                "REN_CONFIG": str(root / "none.toml")})
             try:
                 print(f"Language server started on the sample workspace {tmp}")
+                await editor.indexed()
                 editor.open(uri, SAMPLE, "python")
                 selection = types.Range(start=types.Position(line=3, character=0),
                                         end=types.Position(line=10, character=0))

@@ -29,7 +29,7 @@ class Driver:
         self.on_progress: Callable[[str, Any], object] = lambda token, value: None
         self.on_append: Callable[[str, str], object] = lambda uri, text: None
         self._ended: dict[str, asyncio.Event] = {}
-        self._created: asyncio.Queue[str] = asyncio.Queue()
+        self._begun: dict[str, asyncio.Queue[str]] = {}  # title -> tokens, in order
         self.stderr = ""  # the server's last 64 KiB of stderr
         _fix_code_action_parsing(self.client)
         self._register()
@@ -41,7 +41,6 @@ class Driver:
         def create(_: LanguageClient, params: types.WorkDoneProgressCreateParams) -> None:
             self.progress[str(params.token)] = []
             self._ended.setdefault(str(params.token), asyncio.Event())
-            self._created.put_nowait(str(params.token))
 
         @client.feature(types.PROGRESS)
         def progress(_: LanguageClient, params: types.ProgressParams) -> None:
@@ -49,6 +48,8 @@ class Driver:
             value = params.value if isinstance(params.value, dict) else \
                 client.protocol._converter.unstructure(params.value)
             self.progress.setdefault(token, []).append(value)
+            if value.get("kind") == "begin":
+                self.begun(value.get("title", "")).put_nowait(token)
             self.on_progress(token, value)
             if value.get("kind") == "end":
                 self._ended.setdefault(token, asyncio.Event()).set()
@@ -154,10 +155,20 @@ class Driver:
         """Run a command and wait until its session's progress ends; returns its result."""
         result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
             command=command.command, arguments=command.arguments))
-        # The session creates its progress token right after answering (one run at a time).
-        token = await asyncio.wait_for(self._created.get(), 30)
+        # The session's progress begins right after the answer (one run at a time).
+        title = f"Astra: {command.command.removeprefix('ren.').capitalize()}"
+        token = await asyncio.wait_for(self.begun(title).get(), 30)
         await asyncio.wait_for(self._ended[token].wait(), 120)
         return dict(result or {})
+
+    def begun(self, title: str) -> asyncio.Queue[str]:
+        """The tokens of progress that began with ``title``, as they begin."""
+        return self._begun.setdefault(title, asyncio.Queue())
+
+    async def indexed(self) -> None:
+        """Wait until the server's first "Indexing workspace" progress ends."""
+        token = await asyncio.wait_for(self.begun("Indexing workspace").get(), 30)
+        await asyncio.wait_for(self._ended[token].wait(), 120)
 
     async def stop(self) -> None:
         await self.client.shutdown_async(None)

@@ -12,6 +12,7 @@ from pygls.lsp.server import LanguageServer
 
 from ren_lsp import __version__
 from ren_lsp.config import Resolved, Settings, load_settings
+from ren_lsp.features.indexing import Indexing
 from ren_lsp.sessions import SessionManager
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class RenLanguageServer(LanguageServer):
         self.resolved = resolved
         self.redactor = redactor
         self.sessions = SessionManager(self)
+        self.indexing = Indexing(self)
         self._editor_layers: dict[str, Mapping[str, Any]] = {}
         self._astra: AstraClient | None = None
         self._shown_problems: set[str] = set()
@@ -56,6 +58,7 @@ class RenLanguageServer(LanguageServer):
             self._shown_problems.update(fresh)
             self.show_message("ren-lsp settings: " + "; ".join(fresh), types.MessageType.Warning)
         self._astra = None  # the next session builds a client from the new settings
+        self.indexing.configure()
 
     def astra(self) -> AstraClient:
         """The Ren API client for the current settings, built when first needed."""
@@ -96,6 +99,19 @@ class RenLanguageServer(LanguageServer):
         return bool(result.applied)
 
 
+async def _watch_files(ls: RenLanguageServer) -> None:
+    """Ask the editor to tell us of files changed outside it (git checkout, a formatter)."""
+    registration = types.Registration(
+        id="ren-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*")]))
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(registrations=[registration]))
+    except Exception as exc:  # the index then follows open documents only
+        log.info("registering for watched files failed: %s", exc)
+
+
 def create_server(*, resolved: Resolved | None = None,
                   redactor: RedactingFilter | None = None) -> RenLanguageServer:
     """A new server; ``resolved`` defaults to settings from the config file and environment."""
@@ -109,7 +125,11 @@ def create_server(*, resolved: Resolved | None = None,
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: RenLanguageServer, params: types.InitializedParams) -> None:
+        ls.indexing.start()
         caps = ls.client_capabilities.workspace
+        watched = caps and caps.did_change_watched_files
+        if watched and watched.dynamic_registration:
+            await _watch_files(ls)
         if caps and caps.configuration:
             try:
                 values = await ls.workspace_configuration_async(types.ConfigurationParams(
@@ -128,6 +148,24 @@ def create_server(*, resolved: Resolved | None = None,
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: RenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.sessions.on_did_change(params)
+        ls.indexing.changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: RenLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.indexing.changed(params.text_document.uri, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def on_save(ls: RenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.indexing.changed(params.text_document.uri, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: RenLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        # The buffer is gone: what counts now is the file on disk.
+        ls.indexing.changed(params.text_document.uri, from_buffer=False, delay=0)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched(ls: RenLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.indexing.watched(params)
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: RenLanguageServer, params: None) -> None:

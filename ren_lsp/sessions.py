@@ -34,7 +34,7 @@ class Progress:
     """
 
     def __init__(self, ls: RenLanguageServer, title: str,
-                 on_cancel: Callable[[], object]) -> None:
+                 on_cancel: Callable[[], object] | None = None) -> None:
         self._ls = ls
         self.title = title
         self._on_cancel = on_cancel
@@ -68,10 +68,18 @@ class Progress:
 
     def _open(self, token: str, message: str) -> None:
         self.token = token
-        self._ls.work_done_progress.tokens[token].add_done_callback(
-            lambda future: self._on_cancel() if future.cancelled() else None)
+        on_cancel = self._on_cancel
+        if on_cancel is not None:
+            self._ls.work_done_progress.tokens[token].add_done_callback(
+                lambda future: on_cancel() if future.cancelled() else None)
         self._ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title=self.title, cancellable=True, message=message))
+            title=self.title, cancellable=on_cancel is not None, message=message))
+
+    def report_message(self, message: str) -> None:
+        """A plain report (no throttling: the caller reports rarely)."""
+        if self.token is not None:
+            self._ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
+                message=message))
 
     def report(self, tokens: int, text: Callable[[], str]) -> None:
         """Report the stream's state, at most every REPORT_INTERVAL (the first at once).

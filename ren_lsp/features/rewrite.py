@@ -116,13 +116,15 @@ def _rewrite(ls: RenLanguageServer, command: str, title: str, arg: dict[str, Any
     if not target.text.strip():
         raise targets.invalid(f"range: the selection is empty; select the code to "
                               f"{command.removeprefix('ren.')}")
+    context = targets.context_for(ls, question=instruction, uri=target.uri,
+                                  selection=target.text)
     request = MessageRequest.ask(
         prompts.rewrite(path=target.path, code=target.text, first_line=target.first_line,
                         instruction=instruction, surrounding=target.surrounding,
-                        diagnostics=diagnostics),
+                        diagnostics=diagnostics, context=context.text),
         system=prompts.SYSTEM)
     session = ls.sessions.start(command, title, request, EditSink(ls, target, insert=False),
-                                uri=target.uri)
+                                uri=target.uri, context_files=list(context.files))
     return {"session": session.id}
 
 
@@ -163,12 +165,14 @@ def generate(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     if not lines[line].strip():
         following = [x for x in lines[line + 1:] if x.strip()]
         indent = line_indent(following[0]) if following else ""
+    context = targets.context_for(ls, question=arg["instruction"], uri=target.uri,
+                                  selection=target.text)
     request = MessageRequest.ask(
         prompts.generate(path=target.path, instruction=arg["instruction"],
                          before="".join(lines[max(0, line - 40):line + 1]),
-                         after="".join(lines[line + 1:line + 21])),
+                         after="".join(lines[line + 1:line + 21]), context=context.text),
         system=prompts.SYSTEM)
     sink = EditSink(ls, target, insert=True, indent=indent)
     session = ls.sessions.start("ren.generate", "Astra: Generate", request, sink,
-                                uri=target.uri)
+                                uri=target.uri, context_files=list(context.files))
     return {"session": session.id}

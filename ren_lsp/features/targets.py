@@ -122,3 +122,28 @@ def current_text(ls: RenLanguageServer, uri: str, start: tuple[int, int],
     a = offset_at(source, start[0], start[1], ls.encoding)
     b = offset_at(source, end[0], end[1], ls.encoding)
     return source[a:b]
+
+
+@attrs.frozen
+class Context:
+    """What the repository adds to a request: the rendered text and the files it came from."""
+
+    text: str = ""
+    files: tuple[str, ...] = ()
+
+    def note(self) -> str:
+        """A line for an output document, so the user sees what left their machine."""
+        if not self.files:
+            return ""
+        shown = ", ".join(f"`{f}`" for f in self.files[:12])
+        more = f" and {len(self.files) - 12} more" if len(self.files) > 12 else ""
+        return f"> Context sent to Astra: {shown}{more}\n\n"
+
+
+def context_for(ls: RenLanguageServer, *, question: str = "", uri: str | None = None,
+                selection: str = "") -> Context:
+    """The repository context for a request (from what is indexed so far)."""
+    result = ls.indexing.query(question=question, uri=uri, selection=selection)
+    if result is None or not result.text.strip():
+        return Context()
+    return Context(result.text, tuple(f.path for f in result.files))

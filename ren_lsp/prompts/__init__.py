@@ -34,13 +34,14 @@ def fence(code: str, language: str) -> str:
 
 
 def ask(question: str, *, path: str | None = None, code: str | None = None,
-        first_line: int = 1) -> str:
+        first_line: int = 1, context: str = "") -> str:
     """The user turn of a question, optionally about a piece of a file."""
     if not code or path is None:
-        return question
+        return question + _context_block(context)
     last = first_line + max(len(code.splitlines()), 1) - 1
     where = f"{path}, lines {first_line}-{last}"
-    return f"{question}\n\nThe code in question ({where}):\n\n{fence(code, language_of(path))}"
+    return (f"{question}\n\nThe code in question ({where}):\n\n{fence(code, language_of(path))}"
+            + _context_block(context))
 
 
 def _where(path: str, first_line: int, code: str) -> str:

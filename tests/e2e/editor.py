@@ -81,6 +81,11 @@ DOCUMENT_CHANGED = "document has changed"
 _MISSING: Any = object()
 
 
+#: progress the server shows for work of its own (not a user's request): skipped by
+#: `wait_for_progress_end` unless asked for by title
+BACKGROUND_TITLES = ("Indexing workspace",)
+
+
 class ServerExited(RuntimeError):
     """The server process ended while the editor was waiting for something."""
 
@@ -853,16 +858,24 @@ class Editor:
 
     async def wait_for_progress_end(
         self, token: types.ProgressToken | None = None, timeout: float = 10,  # noqa: ASYNC109
+        *, title: str | None = None,
     ) -> tuple[types.ProgressToken, list[Any]]:
         """Once progress `token` ends: the token and its Begin/Report/End values. With no
-        token: the first progress to end that no earlier call returned."""
+        token: the first progress to end that no earlier call returned, whose Begin title is
+        `title` (default: any but the server's background work, `BACKGROUND_TITLES`)."""
         returned = self._returned["progress"]
+
+        def wanted(tok: types.ProgressToken) -> bool:
+            values = self.progress.get(tok) or [None]
+            begun = getattr(values[0], "title", None)
+            return begun == title if title is not None else begun not in BACKGROUND_TITLES
 
         def ended() -> tuple[types.ProgressToken, list[Any]] | None:
             if token is not None:  # asked by name: returned even if returned before
                 candidates = [token] if token in self._ended_tokens else []
             else:
-                candidates = [t for t in self._ended_tokens if t not in returned]
+                candidates = [t for t in self._ended_tokens
+                              if t not in returned and wanted(t)]
             if not candidates:
                 return None
             returned.add(candidates[0])

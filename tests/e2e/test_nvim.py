@@ -168,6 +168,8 @@ async def test_code_actions_explain_and_ask(nvim: str, project: Path, nvim_env: 
     # The output buffer holds the heading and exactly the answer the emulator streamed.
     heading, _, body = run.data["explain_output"].partition("\n\n")
     assert heading == "# Astra: Explain — billing.py:6-9"
+    note, _, body = body.partition("\n\n")  # what context left the machine, then the answer
+    assert note.startswith("> Context sent to Astra: ") and "`billing.py`" in note
     assert body.rstrip("\n") == reply_text(explain.body).rstrip("\n")
     assert body.startswith(EXPLAIN_HEADER)
     assert "def invoice_total" in explain.body["messages"][0]["content"]
@@ -205,7 +207,9 @@ async def test_cancel_stops_a_slow_answer(nvim: str, project: Path, nvim_env: di
     record = await emulator.wait_for_hangup(0, timeout=5)
     assert not record.completed and record.events_sent < 100
     assert run.seconds < 20
-    assert run.data["partial"].startswith("# Astra: Explain — billing.py:6-9\n\n**Ren emulator**")
+    heading, _, rest = run.data["partial"].partition("\n\n")
+    assert heading == "# Astra: Explain — billing.py:6-9"
+    assert rest.partition("\n\n")[2].startswith("**Ren emulator**")
 
 
 async def test_checkhealth_passes(nvim: str, project: Path, nvim_env: dict[str, str]) -> None:

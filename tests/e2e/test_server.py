@@ -46,9 +46,11 @@ def output_text(editor: Editor) -> tuple[str, str]:
 
 
 def body_of(output: str) -> str:
-    """An output document's text after its heading."""
+    """An output document's text after its heading (and the note of the context sent)."""
     heading, _, body = output.partition("\n\n")
     assert heading.startswith("# Astra: ")
+    if body.startswith("> Context sent to Astra:"):
+        body = body.partition("\n\n")[2]
     return body
 
 

@@ -417,11 +417,15 @@ def test_the_schema_and_the_model_agree() -> None:
     for field in FIELDS:
         prop = PROPERTIES[wire_name(field.name)]
         types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-        expected = [JSON_TYPES[t] for t in typing.get_args(hints[field.name])] or [
-            JSON_TYPES[hints[field.name]]
-        ]
+        hint = hints[field.name]
+        if typing.get_origin(hint) is tuple:  # a list of strings on the wire
+            expected = ["array"]
+            assert prop["items"]["type"] == "string", field.name
+        else:
+            expected = [JSON_TYPES[t] for t in typing.get_args(hint)] or [JSON_TYPES[hint]]
         assert types == expected, field.name
-        assert prop.get("default") == field.default, field.name
+        default = list(field.default) if isinstance(field.default, tuple) else field.default
+        assert prop.get("default") == default, field.name
         assert len(prop["description"]) > 20 and prop["description"].endswith("."), field.name
         scope = (
             "application" if field.name in {"api_key", "api_key_command", "base_url"} else "window"
@@ -450,6 +454,11 @@ def strategy_for(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
             options.append(st.from_regex(prop["pattern"]))
         elif json_type == "string":
             options.append(st.text(min_size=prop.get("minLength", 0)))
+        elif json_type == "array" and prop["items"].get("format") == "regex":
+            # any regular expression that cannot match empty text (the schema cannot say so)
+            options.append(st.lists(st.from_regex(r"\A[A-Za-z0-9]{1,8}\Z"), max_size=3))
+        elif json_type == "array":
+            options.append(st.lists(strategy_for(prop["items"]), max_size=3))
         elif json_type == "integer":
             options.append(st.integers(low, high))
         elif json_type == "number":
@@ -500,4 +509,33 @@ def test_what_the_schema_rejects_is_reported(key: str, value: Any) -> None:
     resolved = load(EMPTY_FILE, {}, ("initializationOptions", {key: value}))
     [problem] = resolved.problems
     assert problem.startswith(f"{key} in initializationOptions: expected ")
+    assert resolved.settings == Settings()
+
+
+# -- list settings (the context engine's patterns) ---------------------------------------------
+
+
+def test_list_settings_from_the_environment_are_json_arrays_or_one_item() -> None:
+    resolved = load(EMPTY_FILE, {"REN_IGNORE_FILES": '["docs/gen/", " *.snap "]',
+                                 "REN_SECRET_FILES": "*.vault",
+                                 "REN_CONTEXT_BUDGET": "12000"})
+    assert resolved.problems == []
+    s = resolved.settings
+    assert s.ignore_files == ("docs/gen/", "*.snap")
+    assert s.secret_files == ("*.vault",)
+    assert s.context_budget == 12000
+    assert Settings().secret_patterns == ()
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("secretPatterns", ["("]),         # not a regular expression
+    ("secretPatterns", ["x*"]),        # matches empty text: would redact everything
+    ("ignoreFiles", "build/"),         # a string, not a list
+    ("secretFiles", ["ok", 3]),        # not all strings
+    ("ignoreFiles", ["  "]),           # a blank pattern
+])
+def test_bad_list_settings_are_reported_and_ignored(key: str, value: Any) -> None:
+    resolved = load(EMPTY_FILE, {}, ("initializationOptions", {key: value}))
+    [problem] = resolved.problems
+    assert problem.startswith(f"{key} in initializationOptions: expected a list of ")
     assert resolved.settings == Settings()

@@ -1,0 +1,162 @@
+"""Repository context: which files and snippets a request to Astra should carry.
+
+The engine lists the workspace's files (honouring ``.gitignore``, ``.renignore`` and never reading
+secret files), indexes their definitions, imports and words in the background, ranks them for a
+request (the current file, its imports and importers, the selection's identifiers, the question's
+words, the open files) and renders the best within a token budget, secrets redacted::
+
+    engine = ContextEngine([workspace], settings)
+    await engine.build(progress=report)          # in the background; queries work meanwhile
+    engine.update(path, text)                    # didOpen / didChange / didSave / watched files
+    result = engine.query(question="…", current=path, selection="…")
+    result.text, result.files, result.tokens
+
+Importing this package is cheap: tree-sitter loads with the first parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ren_lsp.context.files import is_secret_file
+from ren_lsp.context.secrets import redact
+
+if TYPE_CHECKING:
+    from ren_lsp.config import Settings
+    from ren_lsp.context.index import Index, IndexStats
+
+__all__ = ["ContextEngine", "ContextResult", "RankedFile", "default_cache_dir", "is_secret_file",
+           "redact"]
+
+DEFAULT_BUDGET = 6000
+
+
+@attrs.frozen
+class RankedFile:
+    """One file of a result: its path (posix, relative to its workspace root), score and why."""
+
+    path: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+@attrs.frozen
+class ContextResult:
+    """What a request should carry: the ranked files (best first) and the rendered text.
+
+    ``text`` is secret-redacted; ``tokens`` is its estimated size (characters / 4).
+    """
+
+    files: list[RankedFile]
+    tokens: int
+    text: str
+    #: secrets replaced in ``text``
+    redactions: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """The result as ``ren-lsp context --json`` prints it."""
+        return {"files": [{"path": f.path, "score": f.score, "reasons": list(f.reasons)}
+                          for f in self.files],
+                "tokens": self.tokens, "context": self.text}
+
+
+def default_cache_dir() -> Path:
+    """Where indexes are cached: ``<user cache dir>/ren-lsp/context``."""
+    import platformdirs
+
+    return platformdirs.user_cache_path("ren-lsp") / "context"
+
+
+class ContextEngine:
+    """The context engine of one workspace (any number of roots, none included)."""
+
+    def __init__(self, roots: Sequence[Path], settings: Settings | None = None,
+                 cache_dir: Path | None = None, *, use_cache: bool = True) -> None:
+        from ren_lsp.context.index import Index
+
+        self.roots = [Path(root) for root in roots]
+        self._configure(settings)
+        cache = (cache_dir or default_cache_dir()) if use_cache else None
+        self.index: Index = Index(self.roots, cache_dir=cache, extra_ignores=self._ignores,
+                                  extra_secrets=self._secrets, secret_patterns=self._patterns)
+
+    def _configure(self, settings: Settings | None) -> None:
+        self.budget = settings.context_budget if settings is not None else DEFAULT_BUDGET
+        self._ignores = tuple(settings.ignore_files) if settings is not None else ()
+        self._secrets = tuple(settings.secret_files) if settings is not None else ()
+        self._patterns = tuple(settings.secret_patterns) if settings is not None else ()
+
+    def configure(self, settings: Settings) -> None:
+        """New settings: changed file rules take effect with the next ``build``."""
+        from ren_lsp.context.index import Index
+
+        before = (self._ignores, self._secrets, self._patterns)
+        self._configure(settings)
+        if (self._ignores, self._secrets, self._patterns) == before:
+            return
+        if self._patterns != before[2]:  # every record was made from differently redacted text
+            self.index = Index(self.roots, cache_dir=self.index.cache_dir,
+                               extra_ignores=self._ignores, extra_secrets=self._secrets,
+                               secret_patterns=self._patterns)
+            return
+        self.index.extra_ignores, self.index.extra_secrets = self._ignores, self._secrets
+        self.index.stale = True
+
+    @property
+    def stats(self) -> IndexStats:
+        """Counters: files parsed, reused from the cache, listed, skipped by reason."""
+        return self.index.stats
+
+    async def build(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Index the workspace, or what changed in it since the last build (or the last run).
+
+        Safe to run as a background task: the work runs in the default executor, a batch at a
+        time, and ``progress(indexed, total)`` is called after each batch.
+        """
+        await self.index.build(progress)
+
+    def build_sync(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """``build`` without an event loop (command line, benchmarks)."""
+        self.index.build_sync(progress)
+
+    def update(self, path: Path, text: str | None = None) -> bool:
+        """Index one file again, from an open buffer's ``text`` or from disk.
+
+        For didOpen / didChange (with the buffer's text), didSave and watched-file changes
+        (without). Returns whether the file is indexed; secret, ignored and excluded files never
+        are. Parses that one file only, in the caller's thread.
+        """
+        return self.index.update(path, text)
+
+    def remove(self, path: Path) -> None:
+        """Forget one file (deleted). After didClose, call ``update(path)`` instead."""
+        self.index.remove(path)
+
+    def query(self, *, question: str = "", current: Path | None = None, selection: str = "",
+              open_files: Sequence[Path] = (), budget: int | None = None) -> ContextResult:
+        """The context for one request, from what is indexed so far (never waits for a build).
+
+        ``current`` is the file the request is about (indexed now if it is not yet), its
+        ``selection`` the selected text, ``open_files`` the editor's other open files.
+        """
+        from ren_lsp.context.rank import Request, rank
+        from ren_lsp.context.render import render
+
+        index = self.index
+        current_key = None
+        if current is not None:
+            current_key = index.key_of(current)
+            if current_key not in index.records:
+                index.update(current)
+        request = Request(question=question, current=current_key, selection=selection,
+                          open_files=tuple(index.key_of(p) for p in open_files))
+        ranked = rank(index, request)
+        rendered = render(index, ranked, question=question + "\n" + selection,
+                          budget=self.budget if budget is None else budget,
+                          secret_patterns=self._patterns)
+        files = [RankedFile(r.key, r.score, r.reasons) for r in ranked]
+        return ContextResult(files, rendered.tokens, rendered.text, rendered.redactions)

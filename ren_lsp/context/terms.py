@@ -1,0 +1,94 @@
+"""Words for lexical relevance: identifiers split on case and underscores, lower-cased, stemmed.
+
+``parseHTTPResponse``, ``parse_http_response`` and "parsing the HTTP responses" all give
+``pars``, ``http``, ``respons``: code and questions about it meet on the same terms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+#: pieces of identifiers and words: "HTTPResponse" -> "HTTP", "Response"; digits dropped
+_PIECES = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+
+#: English function words, question words and keywords common to most languages
+_STOPWORDS = """
+a about above after again all also am an and any are as at be because been before being below
+between both but by can could did do does doing done down during each either else etc even ever
+every few for from further get got had has have having he her here hers him his how i if in into is
+it its itself just let like may me might more most much must my no nor not now of off on once only
+or other our out over own please same she should show so some such tell than that the their them
+then there these they this those through to too under until up us use used using very want was
+way we were what when where whether which while who whom why will with within without would you
+your yours code thing things
+def class self cls return import from none true false null nil var let const function func fn pub
+struct impl public private protected static void int str bool new this elif else try except
+finally raise throw throws catch async await yield pass break continue lambda end begin do then
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals, -ing, -ed, a final -e or -y (enough to match forms)."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies"):
+        word = word[:-3] + "i"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # running -> run
+            break
+    if len(word) > 3 and word[-1] == "e":
+        word = word[:-1]
+    elif len(word) > 3 and word[-1] == "y" and word[-2] not in "aeiou":
+        word = word[:-1] + "i"
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def normal(piece: str) -> str:
+    """The term of one piece of an identifier, or '' when it carries no meaning alone."""
+    word = piece.lower()
+    if len(word) < 2 or word in STOPWORDS:
+        return ""
+    return stem(word)
+
+
+def count_terms(text: str) -> Counter[str]:
+    """How often each term occurs in ``text``."""
+    terms: Counter[str] = Counter()
+    for piece, count in Counter(_PIECES.findall(text)).items():
+        term = normal(piece)
+        if term:
+            terms[term] += count
+    return terms
+
+
+def terms_of(text: str) -> list[str]:
+    """The distinct terms of ``text`` in order of first appearance (a query's terms)."""
+    seen: dict[str, None] = {}
+    for piece in _PIECES.findall(text):
+        term = normal(piece)
+        if term:
+            seen.setdefault(term, None)
+    return list(seen)
+
+
+def name_terms(names: Iterable[str]) -> Counter[str]:
+    """The terms of names (a path's parts, definitions' names)."""
+    terms: Counter[str] = Counter()
+    for name in names:
+        for piece in _PIECES.findall(name):
+            term = normal(piece)
+            if term:
+                terms[term] += 1
+    return terms

@@ -1,0 +1,137 @@
+"""The workspace index, kept current from the editor: built in the background after
+`initialized` (with its own "Indexing workspace" progress), updated file by file from
+didOpen / didChange / didSave / didClose and watched-file changes. Requests never wait for it:
+they use what is indexed so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from lsprotocol import types
+
+if TYPE_CHECKING:
+    from ren_lsp.context import ContextEngine, ContextResult
+    from ren_lsp.server import RenLanguageServer
+
+log = logging.getLogger(__name__)
+
+#: seconds of quiet after a keystroke before the file is indexed again
+DEBOUNCE = 0.3
+
+
+def uri_path(uri: str) -> Path | None:
+    parts = urlsplit(uri)
+    return Path(unquote(parts.path)) if parts.scheme == "file" else None
+
+
+class Indexing:
+    """Owns the server's ContextEngine and feeds it the editor's changes."""
+
+    def __init__(self, ls: RenLanguageServer) -> None:
+        self.ls = ls
+        self.engine: ContextEngine | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+
+    def roots(self) -> list[Path]:
+        folders = [uri_path(f.uri) for f in self.ls.workspace.folders.values()]
+        roots = [p for p in folders if p is not None]
+        if not roots and self.ls.workspace.root_path:
+            roots = [Path(self.ls.workspace.root_path)]
+        return roots
+
+    def start(self) -> None:
+        """Create the engine for the workspace's folders and build it in the background."""
+        from ren_lsp.context import ContextEngine
+
+        self.engine = ContextEngine(self.roots(), self.ls.settings)
+        self.task = asyncio.get_running_loop().create_task(self._build(), name="ren-index")
+
+    async def _build(self) -> None:
+        from ren_lsp.sessions import Progress
+
+        assert self.engine is not None
+        if not self.engine.roots:
+            return  # no folder: requests still get the current file's context
+        progress = Progress(self.ls, "Indexing workspace")
+        await progress.begin("listing files…")
+        last = [0]
+
+        def report(done: int, total: int) -> None:
+            if done == total or done - last[0] >= 200:
+                last[0] = done
+                progress.report_message(f"{done}/{total} files")
+
+        try:
+            await self.engine.build(progress=report)
+        except Exception:  # the index is a help, never a reason to fail
+            log.exception("indexing the workspace failed")
+            progress.end("Indexing failed (see the log); requests carry less context")
+            return
+        stats = self.engine.stats
+        progress.end(f"{stats.parsed} files indexed, {stats.from_cache} from the cache")
+
+    def configure(self) -> None:
+        if self.engine is not None:
+            self.engine.configure(self.ls.settings)
+
+    # -- the editor's changes ----------------------------------------------------------------
+
+    def changed(self, uri: str, *, from_buffer: bool = True, delay: float = DEBOUNCE) -> None:
+        """Index ``uri`` again once the user pauses (one parse per pause, not per keystroke)."""
+        if self.engine is None or uri_path(uri) is None:
+            return
+        if (handle := self._pending.pop(uri, None)) is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(delay, self._update, uri, from_buffer)
+
+    def _update(self, uri: str, from_buffer: bool) -> None:
+        self._pending.pop(uri, None)
+        path = uri_path(uri)
+        if self.engine is None or path is None:
+            return
+        text = None
+        if from_buffer:
+            doc = self.ls.workspace.text_documents.get(uri)
+            text = doc.source if doc is not None else None
+        try:
+            self.engine.update(path, text)
+        except Exception:
+            log.exception("indexing %s failed", path)
+        # A changed .gitignore or .renignore changes which files count: list them again.
+        if self.engine.index.stale and (self.task is None or self.task.done()):
+            self.task = asyncio.get_running_loop().create_task(self._build(),
+                                                               name="ren-index")
+
+    def watched(self, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            path = uri_path(change.uri)
+            if self.engine is None or path is None:
+                continue
+            if change.type == types.FileChangeType.Deleted:
+                self.engine.remove(path)
+            elif change.uri not in self.ls.workspace.text_documents:
+                self.changed(change.uri, from_buffer=False, delay=0)
+
+    # -- what a request carries ---------------------------------------------------------------
+
+    def query(self, *, question: str = "", uri: str | None = None,
+              selection: str = "") -> ContextResult | None:
+        """The context for a request, from what is indexed so far; None without an engine."""
+        if self.engine is None:
+            return None
+        current = uri_path(uri) if uri else None
+        open_files = [p for u in self.ls.workspace.text_documents
+                      if u != uri and (p := uri_path(u)) is not None]
+        try:
+            return self.engine.query(question=question, current=current, selection=selection,
+                                     open_files=open_files)
+        except Exception:
+            log.exception("building the context failed; sending the request without it")
+            return None
