@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
@@ -116,6 +116,13 @@ async def _succeeded(future: asyncio.Future[Any]) -> bool:
     return True
 
 
+class SessionError(Exception):
+    """A session cannot go on, for a reason the user can act on (the message says it)."""
+
+
+RequestMaker = Callable[[], Awaitable["MessageRequest"]]
+
+
 class Sink(Protocol):
     """Where a session's text goes. Each feature brings one."""
 
@@ -170,8 +177,10 @@ class SessionManager:
             self._slots, self._slots_size = asyncio.Semaphore(size), size
         return self._slots
 
-    def start(self, command: str, title: str, request: MessageRequest, sink: Sink,
+    def start(self, command: str, title: str, request: MessageRequest | RequestMaker, sink: Sink,
               **history: Any) -> Session:
+        """Run a session in the background; ``request`` may be made once the sink started
+        (for work that must come first, like a locally computed report)."""
         session = Session(self, command, title)
         session.history.update(history)
         self.sessions[session.id] = session
@@ -210,12 +219,12 @@ class SessionManager:
 
     # -- running one session ------------------------------------------------------------
 
-    async def _run(self, session: Session, request: MessageRequest, sink: Sink) -> None:
+    async def _run(self, session: Session, make: MessageRequest | RequestMaker,
+                   sink: Sink) -> None:
         from ren_lsp.astra import AstraError, TextDelta
 
-        progress, started = session.progress, time.time()
-        session.history.update(started=started, request={
-            "system": request.system, "messages": request.messages})
+        progress = session.progress
+        session.history["started"] = time.time()
         status, answer = "failed", ""
         stream = None
         try:
@@ -226,6 +235,9 @@ class SessionManager:
                 if not progress.begun:
                     await progress.begin("waiting for Astra…")
                 await sink.start(session)
+                request = make if not callable(make) else await make()
+                session.history["request"] = {"system": request.system,
+                                              "messages": request.messages}
                 tokens = 0
                 async with self.ls.astra().stream(request) as stream:
                     async for event in stream:
@@ -243,8 +255,8 @@ class SessionManager:
             answer = stream.text if stream is not None else ""
             where = await sink.keep_partial(answer, "cancelled")
             progress.end("Cancelled" + (f"; what arrived is in {where}" if where else ""))
-        except AstraError as error:
-            answer = error.partial_text or (stream.text if stream is not None else "")
+        except (AstraError, SessionError) as error:
+            answer = getattr(error, "partial_text", "") or (stream.text if stream else "")
             where = await sink.keep_partial(answer, str(error))
             kept = f" The partial answer is in {where}." if where and answer else ""
             session.history["error"] = str(error)

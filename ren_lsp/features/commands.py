@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ren_lsp.features import answers, rewrite, targets
+from ren_lsp.features import analyze, answers, rewrite, targets
 
 if TYPE_CHECKING:
     from ren_lsp.server import RenLanguageServer
@@ -31,6 +31,7 @@ COMMANDS: dict[str, Handler] = {
     "ren.refactor": rewrite.refactor,
     "ren.fix": rewrite.fix,
     "ren.generate": rewrite.generate,
+    "ren.analyzeArchitecture": analyze.analyze,
     "ren.cancel": cancel,
 }
 

@@ -76,6 +76,11 @@ class Indexing:
         stats = self.engine.stats
         progress.end(f"{stats.parsed} files indexed, {stats.from_cache} from the cache")
 
+    async def ready(self) -> None:
+        """Wait for the background build (for work that needs the whole index)."""
+        if self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
     def configure(self) -> None:
         if self.engine is not None:
             self.engine.configure(self.ls.settings)
@@ -109,6 +114,12 @@ class Indexing:
             self.task = asyncio.get_running_loop().create_task(self._build(),
                                                                name="ren-index")
 
+    def flush(self) -> None:
+        """Index now what waits for a pause in typing: a request sees every keystroke."""
+        for uri, handle in list(self._pending.items()):
+            handle.cancel()
+            self._update(uri, True)
+
     def watched(self, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:
             path = uri_path(change.uri)
@@ -126,6 +137,7 @@ class Indexing:
         """The context for a request, from what is indexed so far; None without an engine."""
         if self.engine is None:
             return None
+        self.flush()
         current = uri_path(uri) if uri else None
         open_files = [p for u in self.ls.workspace.text_documents
                       if u != uri and (p := uri_path(u)) is not None]

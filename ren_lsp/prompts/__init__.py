@@ -90,3 +90,14 @@ def generate(*, path: str, instruction: str, before: str, after: str, context: s
         "Answer with only the new code in ONE fenced code block, then at most two sentences."
         + _context_block(context)
     )
+
+
+def architecture(report: str, where: str) -> str:
+    """Commentary on a locally computed architecture report."""
+    return (
+        f"Here is the architecture of {where}, computed from its source files (packages, "
+        "imports between them, cycles, entry points, the largest and most connected modules, "
+        "external dependencies). Comment on it: the main layers and their responsibilities, "
+        "the riskiest couplings and cycles and how to break them, and what a newcomer should "
+        f"read first. Be concrete; name the modules.\n\n{report}"
+    )

@@ -427,9 +427,10 @@ def test_the_schema_and_the_model_agree() -> None:
         default = list(field.default) if isinstance(field.default, tuple) else field.default
         assert prop.get("default") == default, field.name
         assert len(prop["description"]) > 20 and prop["description"].endswith("."), field.name
-        scope = (
-            "application" if field.name in {"api_key", "api_key_command", "base_url"} else "window"
-        )
+        # What decides where the key goes, and which files count as secrets, is the user's
+        # alone: a workspace's settings must not change it.
+        user_only = {"api_key", "api_key_command", "base_url", "secret_files"}
+        scope = "application" if field.name in user_only else "window"
         assert prop["x-scope"] == scope
         for example in prop["examples"]:
             VALIDATOR.validate({wire_name(field.name): example})

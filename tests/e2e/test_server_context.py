@@ -1,0 +1,116 @@
+"""Repository context in requests: what is sent, what never is, and the architecture report."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from ren_lsp.emulator import Emulator, Fault
+from tests.e2e.conftest import StartEditor
+from tests.e2e.test_server import ANSWER, arg, body_of, function_range, output_text
+
+TAX = '''"""Tax rates."""
+
+TAX_RATE = 0.2
+
+
+def with_tax(amount):
+    return round(amount * (1 + TAX_RATE), 2)
+'''
+SECRET_LINE = 'AWS_SECRET = "AKIAIOSFODNN7EXAMPLE"\n'
+
+
+@pytest.fixture
+def repo(workspace: Path) -> Path:
+    """The sample workspace as a git repository with a helper module, an ignored file and
+    secrets around."""
+    (workspace / "tax.py").write_text(TAX + SECRET_LINE)
+    (workspace / "build").mkdir()
+    (workspace / "build" / "generated_billing.py").write_text("def invoice_total(): ...\n")
+    (workspace / ".gitignore").write_text("notes/\n")
+    (workspace / "notes").mkdir()
+    (workspace / "notes" / "invoice_total_plan.py").write_text("def invoice_total(): pass\n")
+    (workspace / ".env").write_text("REN_API_KEY=sk-in-dotenv-123\n")
+    (workspace / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n")
+    (workspace / "billing.py").write_text(
+        "from tax import with_tax\n" + (workspace / "billing.py").read_text())
+    subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=workspace, check=True)
+    return workspace
+
+
+async def test_requests_carry_the_right_files_and_never_secrets(
+        start_editor: StartEditor, emulator: Emulator, repo: Path) -> None:
+    editor = await start_editor()
+    await editor.wait_for_progress_end(title="Indexing workspace")
+    uri = editor.open(repo / "billing.py", None, "python")
+    emulator.script(Fault(text=ANSWER))
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    await editor.wait_for_progress_end()
+    sent = emulator.requests[0].body["messages"][0]["content"]
+    assert "def with_tax(amount)" in sent  # what billing.py imports
+    assert "AKIAIOSFODNN7EXAMPLE" not in sent  # a secret inside a sent file: redacted
+    for never in ("generated_billing", "invoice_total_plan", "sk-in-dotenv-123",
+                  "PRIVATE KEY", ".env", "id_rsa"):
+        assert never not in sent
+    # The user sees what left their machine: in the output document and the history.
+    output = output_text(editor)[1]
+    assert "> Context sent to Astra: " in output and "`tax.py`" in output
+    assert body_of(output) == ANSWER
+
+
+async def test_an_edit_reaches_the_next_request(start_editor: StartEditor, emulator: Emulator,
+                                                repo: Path) -> None:
+    editor = await start_editor()
+    await editor.wait_for_progress_end(title="Indexing workspace")
+    tax = editor.open(repo / "tax.py", None, "python")
+    editor.type(tax, types.Position(line=7, character=0),
+                "\n\ndef with_service_fee(amount):\n    return amount + 1\n")
+    uri = editor.open(repo / "billing.py", None, "python")
+    await editor.command("ren.ask", {"question": "Where is the service fee added?",
+                                     "uri": uri})
+    await editor.wait_for_progress_end()
+    sent = emulator.requests[0].body["messages"][0]["content"]
+    assert "with_service_fee" in sent  # from the buffer, not yet saved
+
+
+async def test_architecture_report_then_commentary(start_editor: StartEditor,
+                                                   emulator: Emulator, repo: Path) -> None:
+    editor = await start_editor("helix")
+    await editor.command("ren.analyzeArchitecture", {})
+    _, values = await editor.wait_for_progress_end()
+    assert values[0].title == "Astra: Analyze architecture"
+    assert values[-1].message.startswith("Done")
+    output = output_text(editor)[1]
+    assert "# Architecture of the workspace" in output
+    assert "`billing.py`: imports 1" in output  # billing imports tax
+    assert "## Astra's commentary" in output
+    assert output.index("## Astra's commentary") < output.index("**Ren emulator**")
+    assert "invoice_total_plan" not in output and "id_rsa" not in output
+    sent = emulator.requests[0].body["messages"][0]["content"]
+    assert "Architecture of the workspace" in sent
+
+
+async def test_the_local_report_stands_when_astra_is_down(start_editor: StartEditor,
+                                                          emulator: Emulator,
+                                                          repo: Path) -> None:
+    editor = await start_editor(init_options={"maxRetries": 0})
+    emulator.script(Fault(status=529))
+    await editor.command("ren.analyzeArchitecture", {"path": "."})
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Failed:")
+    output = output_text(editor)[1]
+    assert "## Packages" in output and "## Cycles" in output
+
+
+async def test_architecture_of_a_missing_folder_says_so(start_editor: StartEditor,
+                                                        emulator: Emulator,
+                                                        repo: Path) -> None:
+    editor = await start_editor()
+    await editor.command("ren.analyzeArchitecture", {"path": "no/such/folder"})
+    message = await editor.wait_for_message(lambda m: m.type == types.MessageType.Error)
+    assert "no indexed source files under no/such/folder" in message.message
+    assert emulator.requests == []
