@@ -70,4 +70,7 @@ def setup_logging(*, level: str = "info", log_file: Path | None = None) -> Redac
     logging.getLogger("httpcore").setLevel(logging.INFO if level == "debug" else logging.WARNING)
     # pygls logs every message it sends and receives at INFO: only when debugging.
     logging.getLogger("pygls").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    # ...but its lifecycle lines ("Serving on 127.0.0.1:2087") are worth having.
+    logging.getLogger("pygls.server").setLevel(
+        logging.DEBUG if level == "debug" else LEVELS.get(level, logging.INFO))
     return redactor

@@ -114,3 +114,32 @@ async def test_architecture_of_a_missing_folder_says_so(start_editor: StartEdito
     message = await editor.wait_for_message(lambda m: m.type == types.MessageType.Error)
     assert "no indexed source files under no/such/folder" in message.message
     assert emulator.requests == []
+
+
+async def test_files_changed_outside_the_editor_are_indexed(
+        start_editor: StartEditor, emulator: Emulator, repo: Path) -> None:
+    editor = await start_editor()  # VS Code's profile registers file watchers dynamically
+    await editor.wait_for_progress_end(title="Indexing workspace")
+    (watch,) = [r for r in editor.registrations
+                if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    assert watch.register_options["watchers"][0]["globPattern"] == "**/*"
+    # A `git checkout` brings a new module; the editor's watcher reports it.
+    (repo / "discounts.py").write_text("def loyalty_discount(total):\n    return total * 0.9\n")
+    editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        changes=[types.FileEvent(uri=(repo / "discounts.py").as_uri(),
+                                 type=types.FileChangeType.Created)]))
+    await editor.command("ren.ask", {"question": "How is the loyalty discount computed?"})
+    await editor.wait_for_progress_end()
+    assert "def loyalty_discount" in emulator.requests[0].body["messages"][0]["content"]
+
+
+async def test_a_workspace_with_no_folder_still_works(start_editor: StartEditor,
+                                                      emulator: Emulator,
+                                                      workspace: Path) -> None:
+    editor = await start_editor(workspace=None)
+    uri = editor.open(workspace / "billing.py", None, "python")
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Done")
+    with pytest.raises(Exception, match="no workspace folder is open"):
+        await editor.command("ren.analyzeArchitecture", {})
