@@ -35,6 +35,18 @@ class Invoice:
 '''.format(trailing="   ")  # trailing blanks and a double blank line: something to tidy
 
 
+TAX = '''"""Tax rules, which the repository context brings along with billing.py."""
+
+TAX_RATE = 0.2
+
+
+def with_tax(amount):
+    return round(amount * (1 + TAX_RATE), 2)
+'''
+# A secret the context engine must never send: the demo shows it stays home.
+ENV = "REN_API_KEY=sk-never-sent-0000\n"
+
+
 def say(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
@@ -67,6 +79,8 @@ async def run_demo() -> int:
         root = Path(tmp)
         path = root / "billing.py"
         path.write_text(SAMPLE)
+        (root / "tax.py").write_text(TAX)
+        (root / ".env").write_text(ENV)
         uri = path.as_uri()
         async with Emulator() as emu:
             say(f"The Ren API emulator is serving {emu.base_url} (canned replies, not AI)")
@@ -94,6 +108,11 @@ async def run_demo() -> int:
                     print(text, end="", flush=True) if doc_uri != uri else None)
                 await editor.run(by_title["Astra: Explain"])
                 print()
+                for doc_uri, doc in editor.documents.items():
+                    notes = [line for line in doc.source.splitlines()
+                             if line.startswith("> Context sent")]
+                    if doc_uri.endswith(".md") and notes:
+                        print(f"  (the output document says: {notes[0][2:]}; .env never is)")
 
                 say("Astra: Refactor (one edit of billing.py when the answer is complete)")
                 editor.on_append = lambda doc_uri, text: None
