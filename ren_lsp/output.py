@@ -42,11 +42,18 @@ class OutputDocument:
         self._ls = ls
         stamp = time.strftime("%Y%m%d-%H%M%S")
         directory = state_dir() / "sessions"
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"{stamp}-{session_id}.md"
         self.uri = self.path.as_uri()
         self._content = f"# {title}\n\n{note}"
-        self.path.write_text(self._content, encoding="utf-8")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(self._content, encoding="utf-8")
+        except OSError as exc:
+            from ren_lsp.sessions import SessionError
+
+            raise SessionError(
+                f"cannot write output documents to {directory} ({exc.strerror or exc}): check "
+                "that the folder is writable, or set XDG_STATE_HOME to one that is") from None
         self._pending: list[str] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -87,9 +94,12 @@ class OutputDocument:
             await asyncio.sleep(FLUSH_INTERVAL)  # batching: what arrives meanwhile goes together
 
     async def _flush(self) -> None:
-        if not self._pending or self._failed:
+        if not self._pending:
             return
         text, self._pending = "".join(self._pending), []
+        if self._failed:  # the editor refused an append: the rest goes to the file at close
+            self._content += text
+            return
         line, character = end_position(self._content, self._ls.encoding)
         self._content += text
         where = types.Range(start=types.Position(line=line, character=character),
@@ -101,9 +111,8 @@ class OutputDocument:
             log.warning("appending to %s failed: %s", self.path, exc)
             result = False
         if not result:
-            # The editor would not take it: keep writing the file itself, so nothing is lost.
+            # The editor would not take it: the file gets the whole answer at close.
             self._failed = True
-            self.path.write_text(self._content, encoding="utf-8")
 
     async def close(self) -> None:
         """Send what is still queued; after this the document holds the whole answer."""
@@ -114,8 +123,12 @@ class OutputDocument:
             await self._writer
             self._writer = None
         await self._flush()
-        if self._failed:
+        # The file holds the whole answer too, so "the answer is in <path>" is true even after
+        # the editor's buffer is closed unsaved (the editor's copy has the same text).
+        try:
             self.path.write_text(self._content, encoding="utf-8")
+        except OSError as exc:
+            log.warning("could not write %s: %s", self.path, exc)
 
     @property
     def content(self) -> str:

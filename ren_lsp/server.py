@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -65,8 +65,28 @@ class RenLanguageServer(LanguageServer):
         if self._astra is None:
             from ren_lsp.astra import AstraClient
 
-            self._astra = AstraClient.from_settings(self.settings)
+            self._astra = AstraClient.from_settings(self.settings, api_key=self._key_source())
         return self._astra
+
+    def _key_source(self) -> Callable[[], str | None]:
+        """The key, resolved once per settings (an apiKeyCommand runs once, not per request)
+        and known to the log redactor as soon as it is."""
+        from ren_lsp.config import resolve_api_key
+
+        settings = self.settings
+        found: list[str] = []
+
+        def key() -> str | None:
+            if not found:
+                value = resolve_api_key(settings)
+                if value is None:
+                    return None
+                if self.redactor is not None:
+                    self.redactor.add(value)
+                found.append(value)
+            return found[0]
+
+        return key
 
     # -- talking to the editor --------------------------------------------------------------
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: seconds to wait for the didChange an applied edit causes (Neovim sends it 150 ms late)
+SETTLE_TIMEOUT = 1.0
 #: seconds between two progress reports ("a few times a second at most")
 REPORT_INTERVAL = 0.25
 
@@ -111,7 +113,7 @@ class Progress:
 async def _succeeded(future: asyncio.Future[Any]) -> bool:
     try:
         await future
-    except Exception:
+    except (Exception, asyncio.CancelledError):
         return False
     return True
 
@@ -156,6 +158,7 @@ class Session:
     def cancel(self) -> bool:
         if self.task is None or self.task.done() or not self.cancellable:
             return False
+        self.cancellable = False  # once: a second cancel must not interrupt the cleanup
         self.task.cancel()
         return True
 
@@ -170,6 +173,8 @@ class SessionManager:
         self._slots_size = 0
         self._doc_locks: dict[str, asyncio.Lock] = {}
         self._tracked: dict[str, list[TrackedRange]] = {}
+        self._change_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._own_edits: set[str] = set()
 
     def slots(self) -> asyncio.Semaphore:
         size = self.ls.settings.max_sessions
@@ -203,8 +208,27 @@ class SessionManager:
         if tracked in ranges:
             ranges.remove(tracked)
 
+    def own_edit(self, uri: str, start: tuple[int, int], end: tuple[int, int],
+                 new_text: str) -> None:
+        """We are about to edit ``uri``: the other ranges tracked there follow our edit exactly,
+        and the editor's next report of a change (our edit, as it diffed it: often coarser,
+        which would put ranges near ours in conflict for nothing) is not applied to them."""
+        for tracked in self._tracked.get(uri, []):
+            tracked.on_change((start, end), new_text)
+        self._own_edits.add(uri)
+
+    def own_edit_refused(self, uri: str) -> None:
+        self._own_edits.discard(uri)
+
     def on_did_change(self, params: types.DidChangeTextDocumentParams) -> None:
-        for tracked in self._tracked.get(params.text_document.uri, []):
+        uri = params.text_document.uri
+        for waiter in self._change_waiters.pop(uri, []):
+            if not waiter.done():
+                waiter.set_result(None)
+        if uri in self._own_edits:
+            self._own_edits.discard(uri)
+            return
+        for tracked in self._tracked.get(uri, []):
             for change in params.content_changes:
                 if isinstance(change, types.TextDocumentContentChangePartial):
                     r = change.range
@@ -212,6 +236,24 @@ class SessionManager:
                                        (r.end.line, r.end.character)), change.text)
                 else:
                     tracked.on_change(None, change.text)
+
+    async def settled(self, uri: str, version: int | None) -> None:
+        """Wait until the editor reports a change to ``uri`` after ``version`` (our own edit).
+
+        Editors answer applyEdit before they send the didChange it causes (Neovim holds it
+        back 150 ms): until it arrives, our view of the document is stale, and another
+        session's edit would be placed by stale positions.
+        """
+        doc = self.ls.workspace.text_documents.get(uri)
+        if doc is None or version is None or doc.version != version:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._change_waiters.setdefault(uri, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, SETTLE_TIMEOUT)
+        except TimeoutError:
+            log.info("no didChange for %s within %.1f s of an applied edit", uri,
+                     SETTLE_TIMEOUT)
 
     def doc_lock(self, uri: str) -> asyncio.Lock:
         """Held while editing a document, so two sessions never interleave edits on it."""
@@ -225,7 +267,6 @@ class SessionManager:
 
         progress = session.progress
         session.history["started"] = time.time()
-        status, answer = "failed", ""
         stream = None
         try:
             slots = self.slots()
@@ -245,36 +286,50 @@ class SessionManager:
                             tokens += 1
                             sink.on_text(event.text)
                             progress.report(tokens, lambda: stream.text)
-                answer = stream.text
                 session.cancellable = False
-                summary = await sink.finish(answer)
-                status = "done"
-                progress.end(summary)
+                summary = await sink.finish(stream.text)
+            await self._end(session, sink, "done", stream.text, summary)
         except asyncio.CancelledError:
-            status = "cancelled"
             answer = stream.text if stream is not None else ""
-            where = await sink.keep_partial(answer, "cancelled")
-            progress.end("Cancelled" + (f"; what arrived is in {where}" if where else ""))
+            await self._end(session, sink, "cancelled", answer, "Cancelled")
         except (AstraError, SessionError) as error:
             answer = getattr(error, "partial_text", "") or (stream.text if stream else "")
-            where = await sink.keep_partial(answer, str(error))
-            kept = f" The partial answer is in {where}." if where and answer else ""
-            session.history["error"] = str(error)
-            progress.end(f"Failed: {error}")
-            self.ls.show_message(f"{session.title} failed: {error}{kept}",
-                                 types.MessageType.Error)
+            await self._end(session, sink, "failed", answer, f"Failed: {error}",
+                            error=f"{session.title} failed: {error}")
         except Exception as error:
             log.exception("session %s failed", session.id)
-            answer = stream.text if stream is not None else answer
-            where = await sink.keep_partial(answer, "internal error")
-            session.history["error"] = f"internal error: {error!r}"
-            progress.end("Failed: internal error (see the log)")
-            self.ls.show_message(
-                f"{session.title} failed with an internal error ({type(error).__name__}); "
-                "details are in the server log. Please report it.", types.MessageType.Error)
+            answer = stream.text if stream is not None else ""
+            await self._end(session, sink, "failed", answer,
+                            "Failed: internal error (see the log)",
+                            error=f"{session.title} failed with an internal error "
+                            f"({type(error).__name__}); details are in the server log. "
+                            "Please report it.")
+
+    async def _end(self, session: Session, sink: Sink, status: str, answer: str,
+                   summary: str, *, error: str | None = None) -> None:
+        """Keep what arrived, end the progress, tell the user, write the history: always all
+        four, even if keeping the answer fails or a second cancel arrives meanwhile."""
+        session.cancellable = False
+        where = None
+        try:
+            if status != "done":
+                # Shielded: a cancel arriving now must not cut the saving of the answer short.
+                where = await asyncio.shield(sink.keep_partial(answer, status))
+        except BaseException as exc:  # the answer is in the history regardless
+            log.error("keeping the partial answer of session %s failed: %s", session.id,
+                      type(exc).__name__)
+            summary += "; the answer could not be saved to a document (it is in the history)"
         finally:
+            if where and answer:
+                summary += f"; what arrived is in {where}"
+            redact = self.ls.redactor.redact if self.ls.redactor else (lambda text: text)
+            session.progress.end(redact(summary))
+            if error is not None:
+                kept = f" The partial answer is in {where}." if where and answer else ""
+                self.ls.show_message(error + kept, types.MessageType.Error)
+                session.history["error"] = redact(error)
             self.sessions.pop(session.id, None)
+            session.history.update(status=status, answer=answer, ended=time.time())
             from ren_lsp.output import record_history
 
-            session.history.update(status=status, answer=answer, ended=time.time())
             record_history(session.history)

@@ -199,11 +199,20 @@ class AstraClient:
             )
         return self._http
 
-    def _key(self) -> str:
+    async def _key(self) -> str:
         source = self._api_key
-        key = source() if callable(source) else source
+        # A key command (a password manager) may take seconds: never on the event loop.
+        key = await asyncio.to_thread(source) if callable(source) else source
         if not key:
             raise errors.MissingKeyError()
+        bad = next((i for i, c in enumerate(key) if not (c.isascii() and c.isprintable())
+                    or c.isspace()), None)
+        if bad is not None:
+            # Said without the key: an HTTP library's error would quote the whole header.
+            raise errors.MissingKeyError(
+                f"The Ren API key has a character that cannot be sent (position {bad + 1} of "
+                f"{len(key)}: a space, an invisible or a non-ASCII character): copy the key "
+                f"again. {errors.KEY_HELP[0].upper()}{errors.KEY_HELP[1:]}.")
         return key
 
     async def _send(self, request: MessageRequest, *, stream: bool) -> httpx.Response:
@@ -215,7 +224,7 @@ class AstraClient:
             body.setdefault("temperature", self.temperature)
         http = self._client()
         req = http.build_request("POST", base + wire.MESSAGES_PATH, json=body,
-                                 headers=wire.request_headers(self._key(), stream=stream))
+                                 headers=wire.request_headers(await self._key(), stream=stream))
         try:
             async with asyncio.timeout(self.timeouts.first_byte):
                 response = await http.send(req, stream=True)

@@ -26,8 +26,9 @@ Messages never contain the API key (the client never puts it in one).
 from __future__ import annotations
 
 KEY_HELP = (
-    "set REN_API_KEY, or apiKey / apiKeyCommand in your editor's ren-lsp settings "
-    "or in the ren-lsp config.toml (run `ren-lsp doctor` to see where settings come from)"
+    "set REN_API_KEY, or apiKey / apiKeyCommand in your editor's ren-lsp settings (VS Code: "
+    "\"Ren: Set API key\") or in the ren-lsp config.toml (run `ren-lsp doctor` to see where "
+    "settings come from)"
 )
 
 

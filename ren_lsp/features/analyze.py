@@ -43,8 +43,9 @@ def external_name(spec: str, language: str) -> str | None:
 def modules_of(index: Index, prefix: str = "") -> list[Module]:
     """The indexed files under ``prefix`` as report modules (reads each file for its size)."""
     with index.lock:
-        records: list[FileRecord] = [r for r in index.records.values()
-                                     if not prefix or r.key.startswith(prefix)]
+        # Files outside every workspace folder (opened from elsewhere) are not part of it.
+        records: list[FileRecord] = [r for r in index.records.values() if r.root >= 0 and
+                                     (not prefix or r.key.startswith(prefix))]
     keys = {r.key for r in records}
     modules = []
     for record in records:

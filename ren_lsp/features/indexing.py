@@ -37,6 +37,9 @@ class Indexing:
         self.engine: ContextEngine | None = None
         self.task: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        from ren_lsp.output import state_dir
+
+        self._ours = state_dir()
 
     def roots(self) -> list[Path]:
         folders = [uri_path(f.uri) for f in self.ls.workspace.folders.values()]
@@ -82,21 +85,33 @@ class Indexing:
             await asyncio.shield(self.task)
 
     def configure(self) -> None:
-        if self.engine is not None:
-            self.engine.configure(self.ls.settings)
+        """New settings: new file rules mean listing (or indexing) the workspace again."""
+        if self.engine is None:
+            return
+        before = self.engine.index
+        self.engine.configure(self.ls.settings)
+        if self.engine.index is not before or self.engine.index.stale:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Build again once any running build is done (builds run one after the other)."""
+        self.task = asyncio.get_running_loop().create_task(self._build(), name="ren-index")
 
     # -- the editor's changes ----------------------------------------------------------------
 
     def changed(self, uri: str, *, from_buffer: bool = True, delay: float = DEBOUNCE) -> None:
         """Index ``uri`` again once the user pauses (one parse per pause, not per keystroke)."""
-        if self.engine is None or uri_path(uri) is None:
-            return
+        path = uri_path(uri)
+        if self.engine is None or path is None or path.is_relative_to(self._ours):
+            return  # our own output documents are answers, not the user's code
         if (handle := self._pending.pop(uri, None)) is not None:
             handle.cancel()
         loop = asyncio.get_running_loop()
         self._pending[uri] = loop.call_later(delay, self._update, uri, from_buffer)
 
-    def _update(self, uri: str, from_buffer: bool) -> None:
+    def _update(self, uri: str, from_buffer: bool, *, now: bool = False) -> None:
+        """Index one file again: in a worker thread (parsing, and `git check-ignore` for a new
+        file, must not hold up the editor), or ``now`` when a request is about to read it."""
         self._pending.pop(uri, None)
         path = uri_path(uri)
         if self.engine is None or path is None:
@@ -105,20 +120,31 @@ class Indexing:
         if from_buffer:
             doc = self.ls.workspace.text_documents.get(uri)
             text = doc.source if doc is not None else None
+        if now:
+            self._update_file(path, text)
+            return
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, self._update_file, path, text).add_done_callback(
+            lambda _: self._after_update())
+
+    def _update_file(self, path: Path, text: str | None) -> None:
+        assert self.engine is not None
         try:
             self.engine.update(path, text)
         except Exception:
             log.exception("indexing %s failed", path)
+
+    def _after_update(self) -> None:
         # A changed .gitignore or .renignore changes which files count: list them again.
-        if self.engine.index.stale and (self.task is None or self.task.done()):
-            self.task = asyncio.get_running_loop().create_task(self._build(),
-                                                               name="ren-index")
+        if self.engine is not None and self.engine.index.stale and (
+                self.task is None or self.task.done()):
+            self._rebuild()
 
     def flush(self) -> None:
         """Index now what waits for a pause in typing: a request sees every keystroke."""
         for uri, handle in list(self._pending.items()):
             handle.cancel()
-            self._update(uri, True)
+            self._update(uri, True, now=True)
 
     def watched(self, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:

@@ -72,10 +72,17 @@ class EditSink:
                 edit_range = types.Range(
                     start=types.Position(line=tracked.start_line, character=tracked.start_char),
                     end=types.Position(line=tracked.end_line, character=tracked.end_char))
-            doc = self._ls.workspace.get_text_document(uri)
+            version = self._ls.workspace.get_text_document(uri).version
+            start, end = edit_range.start, edit_range.end
+            self._ls.sessions.own_edit(uri, (start.line, start.character),
+                                       (end.line, end.character), code)
             applied = await self._ls.apply_edit(
-                uri, doc.version, [types.TextEdit(range=edit_range, new_text=code)],
+                uri, version, [types.TextEdit(range=edit_range, new_text=code)],
                 label=self._title)
+            if applied:  # hold the document until the editor tells us what it now holds
+                await self._ls.sessions.settled(uri, version)
+            else:
+                self._ls.sessions.own_edit_refused(uri)
         if not applied:
             return await self._not_applied(
                 answer, f"the editor did not apply the change to {path} (it may have changed)",

@@ -232,3 +232,20 @@ async def test_checkhealth_reports_a_missing_key(nvim: str, project: Path,
     report = "\n".join(run.data["health"])
     assert "ERROR No Ren API key: ren-lsp cannot ask Astra" in report, report
     assert "answered initialize in" in report  # the server still starts without one
+
+
+async def test_two_refactors_of_one_buffer_both_land_in_place(
+        nvim: str, project: Path, nvim_env: dict[str, str], emulator: Emulator) -> None:
+    # Both answers arrive at once: the second edit must wait for Neovim's didChange of the
+    # first (sent after it answers applyEdit) before it is placed.
+    original = (project / "billing.py").read_text(encoding="utf-8")
+    run = await run_nvim(nvim, "two_refactors.lua", project, nvim_env)
+    run.assert_passed("two refactors ended")
+    assert run.data["ends"] == ["Applied to billing.py", "Applied to billing.py"]
+    text = run.data["text"]
+    assert text.count(f"# {REFACTOR_COMMENT}") == 2
+    # Everything outside the two ranges is as it was, each line once.
+    lines = original.splitlines()
+    for line in lines[:5] + lines[9:11] + lines[14:]:
+        assert text.splitlines().count(line) >= lines.count(line), line
+    assert text.count("def paginate") == 1 and text.count("def invoice_total") == 1

@@ -143,3 +143,21 @@ async def test_a_workspace_with_no_folder_still_works(start_editor: StartEditor,
     assert values[-1].message.startswith("Done")
     with pytest.raises(Exception, match="no workspace folder is open"):
         await editor.command("ren.analyzeArchitecture", {})
+
+
+async def test_new_secret_patterns_rebuild_the_index(start_editor: StartEditor,
+                                                     emulator: Emulator, repo: Path) -> None:
+    editor = await start_editor()
+    await editor.wait_for_progress_end(title="Indexing workspace")
+    editor.change_configuration({"ren": {"secretPatterns": [r"TAX_RATE = (\S+)"]}})
+    await editor.wait_for_progress_end(title="Indexing workspace")  # listed and indexed again
+    uri = editor.open(repo / "billing.py", None, "python")
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    await editor.wait_for_progress_end()
+    sent = emulator.requests[0].body["messages"][0]["content"]
+    assert "def with_tax(amount)" in sent  # the index still knows the workspace
+    assert "TAX_RATE = 0.2" not in sent and "TAX_RATE = <redacted" in sent
+    await editor.command("ren.analyzeArchitecture", {})
+    await editor.wait_for_progress_end()
+    report = output_text(editor)[1]
+    assert "`tax.py`" in report and ".md" not in report.split("## Astra's commentary")[0]

@@ -3,6 +3,7 @@ next request working; bad arguments are JSON-RPC errors naming the field; the ke
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -209,3 +210,102 @@ async def test_a_huge_selection_is_refused_with_what_to_do(
     await editor.command("ren.explain", {"uri": uri, "range": part})
     _, values = await editor.wait_for_progress_end()
     assert values[-1].message.startswith("Done")
+
+
+async def test_cancelling_twice_still_ends_cleanly(start_editor: StartEditor,
+                                                   emulator: Emulator, workspace: Path) -> None:
+    editor = await start_editor()
+    uri = await open_billing(editor, workspace)
+    emulator.script(Fault(text=REWRITE * 20, trickle=0.05))
+    session = (await editor.command("ren.refactor", arg(uri, function_range(editor, uri))))[
+        "session"]
+    await editor.wait_until(
+        lambda: (bool(emulator.requests) and emulator.requests[0].events_sent > 5) or None,
+        what="the answer to stream")
+    first = await editor.command("ren.cancel", {"session": session})
+    second = await editor.command("ren.cancel", {"session": session})
+    assert first == {"cancelled": [session]}
+    assert second["cancelled"] == []
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Cancelled; what arrived is in ")
+    kept = body_of(output_text(editor)[1])
+    assert kept and (REWRITE * 20).startswith(kept)
+    assert "Refactored" not in editor.text(uri)  # and the user's file is untouched
+
+
+async def test_an_unwritable_state_folder_is_said_clearly(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    from tests.e2e.test_cli import clean_env
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    env = clean_env(tmp_path, REN_BASE_URL=emulator.base_url, REN_API_KEY=TEST_KEY,
+                    XDG_STATE_HOME=str(blocker))
+    editor = await start_editor(env=env)
+    uri = await open_billing(editor, workspace)
+    editor.refuse_next_edit()  # the answer must go to an output document, which cannot be
+    emulator.script(Fault(text=REWRITE))
+    await editor.command("ren.refactor", arg(uri, function_range(editor, uri)))
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Failed:")
+    error = await editor.wait_for_message(lambda m: m.type == types.MessageType.Error)
+    assert "cannot write output documents to" in error.message and "XDG_STATE_HOME" in error.message
+    # The server goes on.
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Failed:")  # same folder, same clear failure
+
+
+async def test_a_key_with_an_invisible_character_is_refused_without_showing_it(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    from tests.e2e.test_cli import clean_env
+
+    pasted = TEST_KEY + "\u200b"  # a zero-width space, pasted along with the key
+    editor = await start_editor(env=clean_env(tmp_path, REN_BASE_URL=emulator.base_url,
+                                              REN_API_KEY=pasted))
+    uri = await open_billing(editor, workspace)
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    error = await editor.wait_for_message(lambda m: m.type == types.MessageType.Error)
+    assert "cannot be sent (position 23 of 23" in error.message
+    assert "copy the key again" in error.message
+    await editor.wait_for_progress_end()
+    assert emulator.requests == []
+    assert editor.leaks(TEST_KEY) == []
+
+
+async def test_a_slow_key_command_does_not_hold_up_the_editor(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    import os
+    import shlex
+    import sys
+
+    from tests.e2e.test_cli import clean_env
+
+    # A password manager that waits for the user: it answers when the test writes the key.
+    fifo = tmp_path / "key.fifo"
+    os.mkfifo(fifo)
+    command = shlex.join([sys.executable, "-c", f"print(open({str(fifo)!r}).read())"])
+    editor = await start_editor(env=clean_env(tmp_path, REN_BASE_URL=emulator.base_url,
+                                              REN_API_KEY_COMMAND=command))
+    uri = await open_billing(editor, workspace)
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    # While the key command waits, the server still answers the editor at once.
+    actions = await editor.code_actions(uri, function_range(editor, uri), timeout=5)
+    assert [a.title for a in actions] == ["Astra: Explain", "Astra: Refactor"]
+    assert emulator.requests == []
+    await asyncio.to_thread(fifo.write_text, TEST_KEY)  # opens once the command reads
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Done")
+    assert editor.leaks(TEST_KEY) == []
+
+
+async def test_the_output_document_on_disk_holds_the_whole_answer(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+    editor = await start_editor()
+    uri = await open_billing(editor, workspace)
+    emulator.script(Fault(text=ANSWER))
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    await editor.wait_for_progress_end()
+    out_uri, text = output_text(editor)
+    on_disk = await asyncio.to_thread(Path(out_uri.removeprefix("file://")).read_text)
+    assert on_disk == text and on_disk.endswith(ANSWER)

@@ -155,6 +155,9 @@ function M.lsp_config()
   return {
     cmd = { 'ren-lsp' },
     root_dir = M.root_dir,
+    -- Send each change at once: Neovim's default 150 ms delay leaves ren-lsp placing a
+    -- finished refactor by positions that are 150 ms old (Neovim 0.11 sends unversioned edits).
+    flags = { debounce_text_changes = 0 },
     handlers = {
       ['window/showDocument'] = M.show_document,
       ['workspace/applyEdit'] = M.apply_edit,
