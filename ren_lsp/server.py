@@ -34,6 +34,7 @@ class RenLanguageServer(LanguageServer):
         self._editor_layers: dict[str, Mapping[str, Any]] = {}
         self._astra: AstraClient | None = None
         self._shown_problems: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def settings(self) -> Settings:
@@ -57,7 +58,14 @@ class RenLanguageServer(LanguageServer):
         if fresh:
             self._shown_problems.update(fresh)
             self.show_message("ren-lsp settings: " + "; ".join(fresh), types.MessageType.Warning)
-        self._astra = None  # the next session builds a client from the new settings
+        if self._astra is not None:
+            # The next session builds a client from the new settings; the old one closes
+            # once the sessions streaming through it are done.
+            running = [s.task for s in self.sessions.sessions.values() if s.task is not None]
+            task = asyncio.get_running_loop().create_task(_close_after(self._astra, running))
+            self._background.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(self._background.discard)
+            self._astra = None
         self.indexing.configure()
 
     def astra(self) -> AstraClient:
@@ -117,6 +125,11 @@ class RenLanguageServer(LanguageServer):
         if not result.applied:
             log.info("the editor did not apply an edit to %s: %s", uri, result.failure_reason)
         return bool(result.applied)
+
+
+async def _close_after(client: AstraClient, running: list[asyncio.Task[None]]) -> None:
+    await asyncio.gather(*running, return_exceptions=True)
+    await client.aclose()
 
 
 async def _watch_files(ls: RenLanguageServer) -> None:

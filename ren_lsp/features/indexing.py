@@ -37,6 +37,7 @@ class Indexing:
         self.engine: ContextEngine | None = None
         self.task: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._builds: set[asyncio.Task[None]] = set()
         from ren_lsp.output import state_dir
 
         self._ours = state_dir()
@@ -53,7 +54,7 @@ class Indexing:
         from ren_lsp.context import ContextEngine
 
         self.engine = ContextEngine(self.roots(), self.ls.settings)
-        self.task = asyncio.get_running_loop().create_task(self._build(), name="ren-index")
+        self._rebuild()
 
     async def _build(self) -> None:
         from ren_lsp.sessions import Progress
@@ -94,8 +95,10 @@ class Indexing:
             self._rebuild()
 
     def _rebuild(self) -> None:
-        """Build again once any running build is done (builds run one after the other)."""
+        """Build (again) once any running build is done (builds run one after the other)."""
         self.task = asyncio.get_running_loop().create_task(self._build(), name="ren-index")
+        self._builds.add(self.task)  # the loop holds tasks weakly
+        self.task.add_done_callback(self._builds.discard)
 
     # -- the editor's changes ----------------------------------------------------------------
 
