@@ -7,7 +7,9 @@ Prints:
   first output-document edit reaching the editor (p50 over several Explain runs);
 - `$/progress` and `workspace/applyEdit` messages per second under a fast stream (the batching
   bounds them, whatever the token rate), beside the stream's own deltas per second;
-- the server's peak RSS.
+- the server's peak RSS;
+- textDocument/codeAction latency while the server indexes a 2,000-file workspace (a copy of
+  the running Python's standard library) in the background, beside the idle latency.
 
     .venv/bin/python bench/lsp.py [--rounds 10]
 """
@@ -157,6 +159,39 @@ async def main() -> None:
                   f"({deltas / max(counts['edit'], 1):.0f} deltas per edit)")
             print(f"server peak RSS: {peak_rss_mib(editor.server_pid):.1f} MiB")
             await editor.stop()
+            await latency_while_indexing(root, emu, idle_p50=percentile(latencies, 50))
+
+
+async def latency_while_indexing(tmp: Path, emu: Emulator, idle_p50: float) -> None:
+    """Does background indexing hold up the editor? codeAction latency until it is done."""
+    import shutil
+    import sysconfig
+
+    root = tmp / "stdlib"
+    shutil.copytree(sysconfig.get_paths()["stdlib"], root,
+                    ignore=shutil.ignore_patterns("site-packages", "__pycache__"))
+    editor = Driver()
+    await editor.start(root.as_uri(), env={
+        "REN_BASE_URL": emu.base_url, "REN_API_KEY": "bench",
+        "XDG_STATE_HOME": str(tmp / "state2"), "XDG_CACHE_HOME": str(tmp / "cache2"),
+        "REN_CONFIG": str(tmp / "none")})
+    path = root / "json" / "decoder.py"
+    uri = path.as_uri()
+    editor.open(uri, path.read_text(), "python")
+    rng = types.Range(start=types.Position(line=10, character=0),
+                      end=types.Position(line=12, character=0))
+    indexed = asyncio.ensure_future(editor.indexed())
+    started, latencies = time.perf_counter(), []
+    while not indexed.done():
+        began = time.perf_counter()
+        await editor.code_actions(uri, rng)
+        latencies.append(time.perf_counter() - began)
+    took = time.perf_counter() - started
+    print(f"codeAction while indexing {took:.1f} s: p50 {percentile(latencies, 50) * 1000:.2f} ms"
+          f" ({percentile(latencies, 50) / idle_p50:.1f}x idle), "
+          f"p99 {percentile(latencies, 99) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms "
+          f"over {len(latencies)} requests")
+    await editor.stop()
 
 
 if __name__ == "__main__":
