@@ -135,11 +135,17 @@ class OutputDocument:
         return self._content + "".join(self._pending)
 
 
-def record_history(entry: dict[str, Any]) -> None:
+#: bytes of history.jsonl before it is moved to history.1.jsonl (one older file is kept)
+HISTORY_LIMIT = 20_000_000
+
+
+def record_history(entry: dict[str, Any], *, limit: int = HISTORY_LIMIT) -> None:
     """Append one session to ``history.jsonl`` (the request without the key, the answer)."""
     path = state_dir() / "history.jsonl"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size > limit:
+            path.replace(path.with_name("history.1.jsonl"))
         with path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     except OSError as exc:

@@ -141,6 +141,33 @@ class Sink(Protocol):
         """The session failed or was cancelled: keep what arrived; returns where it is."""
 
 
+class Slots:
+    """At most ``limit()`` sessions at once, the limit read anew each time (a settings change
+    takes effect for waiting sessions without letting more run than it allows)."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._running = 0
+        self._freed: asyncio.Event | None = None
+
+    def locked(self) -> bool:
+        return self._running >= self._limit()
+
+    async def __aenter__(self) -> None:
+        while self.locked():
+            if self._freed is None:
+                self._freed = asyncio.Event()
+            await self._freed.wait()
+        self._running += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Nothing awaited here: a slot is given back even while a cancel propagates.
+        self._running -= 1
+        freed, self._freed = self._freed, None
+        if freed is not None:
+            freed.set()
+
+
 class Session:
     """One running request: its id, progress, task and the history it leaves."""
 
@@ -169,17 +196,13 @@ class SessionManager:
     def __init__(self, ls: RenLanguageServer) -> None:
         self.ls = ls
         self.sessions: dict[str, Session] = {}
-        self._slots: asyncio.Semaphore | None = None
-        self._slots_size = 0
+        self._slots = Slots(lambda: self.ls.settings.max_sessions)
         self._doc_locks: dict[str, asyncio.Lock] = {}
         self._tracked: dict[str, list[TrackedRange]] = {}
         self._change_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._own_edits: set[str] = set()
 
-    def slots(self) -> asyncio.Semaphore:
-        size = self.ls.settings.max_sessions
-        if self._slots is None or size != self._slots_size:
-            self._slots, self._slots_size = asyncio.Semaphore(size), size
+    def slots(self) -> Slots:
         return self._slots
 
     def start(self, command: str, title: str, request: MessageRequest | RequestMaker, sink: Sink,
