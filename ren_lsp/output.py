@@ -37,14 +37,13 @@ def state_dir() -> Path:
 class OutputDocument:
     """One Markdown document that an answer streams into."""
 
-    def __init__(self, ls: RenLanguageServer, session_id: str, title: str,
-                 note: str = "") -> None:
+    def __init__(self, ls: RenLanguageServer, session_id: str, title: str) -> None:
         self._ls = ls
         stamp = time.strftime("%Y%m%d-%H%M%S")
         directory = state_dir() / "sessions"
         self.path = directory / f"{stamp}-{session_id}.md"
         self.uri = self.path.as_uri()
-        self._content = f"# {title}\n\n{note}"
+        self._content = f"# {title}\n\n"
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self.path.write_text(self._content, encoding="utf-8")

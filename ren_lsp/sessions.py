@@ -122,7 +122,7 @@ class SessionError(Exception):
     """A session cannot go on, for a reason the user can act on (the message says it)."""
 
 
-RequestMaker = Callable[[], Awaitable["MessageRequest"]]
+RequestMaker = Callable[["Session"], Awaitable["MessageRequest"]]
 
 
 class Sink(Protocol):
@@ -130,6 +130,9 @@ class Sink(Protocol):
 
     async def start(self, session: Session) -> None:
         """Before the request is sent (e.g. open the output document)."""
+
+    def note(self, text: str) -> None:
+        """A line for the user before the answer (e.g. which files were sent)."""
 
     def on_text(self, text: str) -> None:
         """A piece of the answer arrived."""
@@ -299,7 +302,7 @@ class SessionManager:
                 if not progress.begun:
                     await progress.begin("waiting for Astra…")
                 await sink.start(session)
-                request = make if not callable(make) else await make()
+                request = make if not callable(make) else await make(session)
                 session.history["request"] = {"system": request.system,
                                               "messages": request.messages}
                 tokens = 0

@@ -21,6 +21,7 @@ from ren_lsp.sessions import SessionError
 if TYPE_CHECKING:
     from ren_lsp.context.index import FileRecord, Index
     from ren_lsp.server import RenLanguageServer
+    from ren_lsp.sessions import Session
 
 _LOCAL = re.compile(r"^(?:\.|crate\b|self\b|super\b)")
 
@@ -77,7 +78,7 @@ def analyze(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     title = "Astra: Analyze architecture"
     sink = OutputSink(ls, f"{title} — {where}")
 
-    async def local_report() -> MessageRequest:
+    async def local_report(session: Session) -> MessageRequest:
         await ls.indexing.ready()
         modules = await asyncio.get_running_loop().run_in_executor(
             None, modules_of, engine.index, prefix)

@@ -19,20 +19,23 @@ if TYPE_CHECKING:
 class OutputSink:
     """Streams the answer into an output document, opened in the editor where possible."""
 
-    def __init__(self, ls: RenLanguageServer, heading: str, note: str = "") -> None:
+    def __init__(self, ls: RenLanguageServer, heading: str) -> None:
         self._ls = ls
         self._heading = heading
-        self._note = note
         self.doc: OutputDocument | None = None
 
     async def start(self, session: Session) -> None:
-        self.doc = OutputDocument(self._ls, session.id, self._heading, note=self._note)
+        self.doc = OutputDocument(self._ls, session.id, self._heading)
         session.history["output"] = str(self.doc.path)
         if not await self.doc.show():
             # The answer still streams into the document (editors load it in a buffer);
             # tell the user where it is, since we could not open it for them.
             self._ls.show_message(f"{session.title}: the answer streams into {self.doc.path}",
                                   types.MessageType.Info)
+
+    def note(self, text: str) -> None:
+        assert self.doc is not None
+        self.doc.append(text)
 
     def on_text(self, text: str) -> None:
         assert self.doc is not None
@@ -56,14 +59,14 @@ def explain(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
         raise targets.invalid("range: the selection is empty; select the code to explain")
     last = target.first_line + max(len(target.text.splitlines()), 1) - 1
     title = "Astra: Explain"
-    context = targets.context_for(ls, uri=target.uri, selection=target.text)
-    request = MessageRequest.ask(
-        prompts.explain(path=target.path, code=target.text, first_line=target.first_line,
-                        surrounding=target.surrounding, context=context.text),
-        system=prompts.SYSTEM)
-    sink = OutputSink(ls, f"{title} — {target.path}:{target.first_line}-{last}", context.note())
-    session = ls.sessions.start("ren.explain", title, request, sink, uri=target.uri,
-                                context_files=list(context.files))
+    sink = OutputSink(ls, f"{title} — {target.path}:{target.first_line}-{last}")
+    make = targets.with_context(
+        ls, sink, lambda context: MessageRequest.ask(
+            prompts.explain(path=target.path, code=target.text, first_line=target.first_line,
+                            surrounding=target.surrounding, context=context),
+            system=prompts.SYSTEM),
+        uri=target.uri, selection=target.text)
+    session = ls.sessions.start("ren.explain", title, make, sink, uri=target.uri)
     return {"session": session.id}
 
 
@@ -81,13 +84,13 @@ def ask(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
                 raise targets.invalid(f"uri: the file is too large to send whole "
                                       f"({len(code) // 1000} KB); select the part to ask about")
     title = "Astra: Ask"
-    context = targets.context_for(ls, question=question, uri=arg.get("uri"),
-                                  selection=code if "range" in arg and code else "")
-    request = MessageRequest.ask(
-        prompts.ask(question, path=path, code=code, first_line=first, context=context.text),
-        system=prompts.SYSTEM)
     short = question if len(question) <= 60 else question[:59] + "…"
-    sink = OutputSink(ls, f"{title} — {short}", context.note())
-    session = ls.sessions.start("ren.ask", title, request, sink, question=question,
-                                context_files=list(context.files))
+    sink = OutputSink(ls, f"{title} — {short}")
+    make = targets.with_context(
+        ls, sink, lambda context: MessageRequest.ask(
+            prompts.ask(question, path=path, code=code, first_line=first, context=context),
+            system=prompts.SYSTEM),
+        question=question, uri=arg.get("uri"),
+        selection=code if "range" in arg and code else "")
+    session = ls.sessions.start("ren.ask", title, make, sink, question=question)
     return {"session": session.id}

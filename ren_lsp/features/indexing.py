@@ -7,6 +7,7 @@ they use what is indexed so far.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -168,18 +169,24 @@ class Indexing:
 
     # -- what a request carries ---------------------------------------------------------------
 
-    def query(self, *, question: str = "", uri: str | None = None,
-              selection: str = "") -> ContextResult | None:
-        """The context for a request, from what is indexed so far; None without an engine."""
+    async def query(self, *, question: str = "", uri: str | None = None,
+                    selection: str = "") -> ContextResult | None:
+        """The context for a request, from what is indexed so far; None without an engine.
+
+        Ranking a large workspace takes tens of milliseconds: it runs in a worker thread, so
+        the editor is answered meanwhile.
+        """
         if self.engine is None:
             return None
         self.flush()
         current = uri_path(uri) if uri else None
-        open_files = [p for u in self.ls.workspace.text_documents
-                      if u != uri and (p := uri_path(u)) is not None]
+        open_files = [p for u in list(self.ls.workspace.text_documents)
+                      if u != uri and (p := uri_path(u)) is not None
+                      and not p.is_relative_to(self._ours)]
         try:
-            return self.engine.query(question=question, current=current, selection=selection,
-                                     open_files=open_files)
+            return await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+                self.engine.query, question=question, current=current, selection=selection,
+                open_files=open_files))
         except Exception:
             log.exception("building the context failed; sending the request without it")
             return None

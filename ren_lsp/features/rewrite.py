@@ -46,6 +46,9 @@ class EditSink:
         self._session = session
         self._ls.sessions.track(self._target.uri, self._tracked)
 
+    def note(self, text: str) -> None:
+        pass  # the history records what was sent; the user's file gets no notes
+
     def on_text(self, text: str) -> None:
         pass  # nothing touches the user's document until the answer is complete
 
@@ -123,15 +126,15 @@ def _rewrite(ls: RenLanguageServer, command: str, title: str, arg: dict[str, Any
     if not target.text.strip():
         raise targets.invalid(f"range: the selection is empty; select the code to "
                               f"{command.removeprefix('ren.')}")
-    context = targets.context_for(ls, question=instruction, uri=target.uri,
-                                  selection=target.text)
-    request = MessageRequest.ask(
-        prompts.rewrite(path=target.path, code=target.text, first_line=target.first_line,
-                        instruction=instruction, surrounding=target.surrounding,
-                        diagnostics=diagnostics, context=context.text),
-        system=prompts.SYSTEM)
-    session = ls.sessions.start(command, title, request, EditSink(ls, target, insert=False),
-                                uri=target.uri, context_files=list(context.files))
+    sink = EditSink(ls, target, insert=False)
+    make = targets.with_context(
+        ls, sink, lambda context: MessageRequest.ask(
+            prompts.rewrite(path=target.path, code=target.text, first_line=target.first_line,
+                            instruction=instruction, surrounding=target.surrounding,
+                            diagnostics=diagnostics, context=context),
+            system=prompts.SYSTEM),
+        question=instruction, uri=target.uri, selection=target.text)
+    session = ls.sessions.start(command, title, make, sink, uri=target.uri)
     return {"session": session.id}
 
 
@@ -172,14 +175,13 @@ def generate(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     if not lines[line].strip():
         following = [x for x in lines[line + 1:] if x.strip()]
         indent = line_indent(following[0]) if following else ""
-    context = targets.context_for(ls, question=arg["instruction"], uri=target.uri,
-                                  selection=target.text)
-    request = MessageRequest.ask(
-        prompts.generate(path=target.path, instruction=arg["instruction"],
-                         before="".join(lines[max(0, line - 40):line + 1]),
-                         after="".join(lines[line + 1:line + 21]), context=context.text),
-        system=prompts.SYSTEM)
     sink = EditSink(ls, target, insert=True, indent=indent)
-    session = ls.sessions.start("ren.generate", "Astra: Generate", request, sink,
-                                uri=target.uri, context_files=list(context.files))
+    make = targets.with_context(
+        ls, sink, lambda context: MessageRequest.ask(
+            prompts.generate(path=target.path, instruction=arg["instruction"],
+                             before="".join(lines[max(0, line - 40):line + 1]),
+                             after="".join(lines[line + 1:line + 21]), context=context),
+            system=prompts.SYSTEM),
+        question=arg["instruction"], uri=target.uri, selection=target.text)
+    session = ls.sessions.start("ren.generate", "Astra: Generate", make, sink, uri=target.uri)
     return {"session": session.id}

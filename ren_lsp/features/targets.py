@@ -12,9 +12,13 @@ from pygls.exceptions import JsonRpcInvalidParams
 from ren_lsp.edits import offset_at, split_lines
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pygls.workspace import TextDocument
 
+    from ren_lsp.astra import MessageRequest
     from ren_lsp.server import RenLanguageServer
+    from ren_lsp.sessions import RequestMaker, Session, Sink
 
 SCHEMA = "commands.schema.json"
 #: lines of code around a selection that go with it, so Astra sees where it sits
@@ -140,10 +144,26 @@ class Context:
         return f"> Context sent to Astra: {shown}{more}\n\n"
 
 
-def context_for(ls: RenLanguageServer, *, question: str = "", uri: str | None = None,
-                selection: str = "") -> Context:
+async def context_for(ls: RenLanguageServer, *, question: str = "", uri: str | None = None,
+                      selection: str = "") -> Context:
     """The repository context for a request (from what is indexed so far)."""
-    result = ls.indexing.query(question=question, uri=uri, selection=selection)
+    result = await ls.indexing.query(question=question, uri=uri, selection=selection)
     if result is None or not result.text.strip():
         return Context()
     return Context(result.text, tuple(f.path for f in result.files))
+
+
+def with_context(ls: RenLanguageServer, sink: Sink, build: Callable[[str], MessageRequest], *,
+                 question: str = "", uri: str | None = None,
+                 selection: str = "") -> RequestMaker:
+    """A request made inside the session, once the repository context is chosen: the command
+    answers the editor first, and the user sees (and the history keeps) what was sent."""
+
+    async def make(session: Session) -> MessageRequest:
+        context = await context_for(ls, question=question, uri=uri, selection=selection)
+        session.history["context_files"] = list(context.files)
+        if context.files:
+            sink.note(context.note())
+        return build(context.text)
+
+    return make
