@@ -108,11 +108,6 @@ async def run_demo() -> int:
                     print(text, end="", flush=True) if doc_uri != uri else None)
                 await editor.run(by_title["Astra: Explain"])
                 print()
-                for doc_uri, doc in editor.documents.items():
-                    notes = [line for line in doc.source.splitlines()
-                             if line.startswith("> Context sent")]
-                    if doc_uri.endswith(".md") and notes:
-                        print(f"  (the output document says: {notes[0][2:]}; .env never is)")
 
                 say("Astra: Refactor (one edit of billing.py when the answer is complete)")
                 editor.on_append = lambda doc_uri, text: None
