@@ -9,6 +9,9 @@ H.run(function()
   dofile(H.plugin .. '/examples/minimal.lua')
   local buf, code_win = H.open('billing.py')
   local client = H.client(buf)
+  -- The server indexes the workspace first (its own progress); the statusline checks below
+  -- are about the user's request alone.
+  H.wait_progress_end('Indexing workspace')
   H.data('encoding', client.offset_encoding)
   local ren = require('ren')
   local uri = vim.uri_from_bufnr(buf)
