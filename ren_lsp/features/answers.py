@@ -34,8 +34,7 @@ class OutputSink:
                                   types.MessageType.Info)
 
     def note(self, text: str) -> None:
-        assert self.doc is not None
-        self.doc.append(text)
+        self.on_text(text)  # a line before the answer, in the same document
 
     def on_text(self, text: str) -> None:
         assert self.doc is not None
