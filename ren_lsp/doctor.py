@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
 
@@ -34,7 +35,12 @@ def print_settings(resolved: Resolved) -> None:
     for field in attrs.fields(Settings):
         name = wire_name(field.name)
         value = wire[name]
-        shown = "(not set)" if value is None else repr(value)
+        if value is None:
+            shown = "(not set)"
+        elif isinstance(value, list | tuple):
+            shown = json.dumps(list(value))
+        else:
+            shown = repr(value)
         print(f"  {name:<18} {shown:<32} {resolved.sources.get(field.name, 'default')}")
     path = config_file_path()
     print(f"Config file: {path}{'' if path.exists() else ' (not found)'}")
