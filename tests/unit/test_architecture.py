@@ -51,3 +51,17 @@ def test_report_names_packages_cycles_entry_points_and_externals() -> None:
     assert "- `app/cli.py`" in text.split("## Entry points")[1]
     assert "`httpx` (used by 2 files)" in text
     assert text.split("## Largest modules")[1].splitlines()[2].startswith("- `app/core.py`")
+
+
+def test_external_packages_are_named_by_their_top_level() -> None:
+    from ren_lsp.features.analyze import external_name
+
+    assert external_name("os.path", "python") == "os"
+    assert external_name(".sibling", "python") is None
+    assert external_name("@scope/pkg/deep/file", "typescript") == "@scope/pkg"
+    assert external_name("react-dom/client", "javascript") == "react-dom"
+    assert external_name("./local", "javascript") is None
+    assert external_name("std::collections::HashMap", "rust") == "std"
+    assert external_name("crate::parser", "rust") is None
+    assert external_name("github.com/spf13/cobra", "go") == "github.com/spf13/cobra"
+    assert external_name("<stdio.h>", "c") == "stdio.h"
