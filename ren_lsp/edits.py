@@ -24,12 +24,13 @@ def _fenced_blocks(text: str) -> list[str]:
     return blocks
 
 
-def _indent_of(line: str) -> str:
+def line_indent(line: str) -> str:
+    """The leading blanks of a line."""
     return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _common_indent(text: str) -> str:
-    indents = [_indent_of(line) for line in text.splitlines() if line.strip()]
+    indents = [line_indent(line) for line in text.splitlines() if line.strip()]
     if not indents:
         return ""
     common = indents[0]
@@ -74,9 +75,7 @@ def end_position(text: str, encoding: str) -> tuple[int, int]:
     return len(lines) - 1, text_units(lines[-1], encoding)
 
 
-def line_indent(line: str) -> str:
-    """The leading blanks of a line."""
-    return _indent_of(line)
+
 
 
 class TrackedRange:

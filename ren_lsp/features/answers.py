@@ -56,9 +56,9 @@ def explain(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     target = targets.target(ls, arg["uri"], arg["range"])
     if not target.text.strip():
         raise targets.invalid("range: the selection is empty; select the code to explain")
-    last = target.first_line + max(len(target.text.splitlines()), 1) - 1
     title = "Astra: Explain"
-    sink = OutputSink(ls, f"{title} — {target.path}:{target.first_line}-{last}")
+    sink = OutputSink(ls, f"{title} — {target.path}:"
+                          f"{prompts.line_span(target.text, target.first_line)}")
     make = targets.with_context(
         ls, sink, lambda context: MessageRequest.ask(
             prompts.explain(path=target.path, code=target.text, first_line=target.first_line,

@@ -33,20 +33,23 @@ def fence(code: str, language: str) -> str:
     return f"{ticks}{language}\n{code.rstrip()}\n{ticks}"
 
 
+def line_span(code: str, first_line: int) -> str:
+    """The 1-based lines a piece of code covers, from its first: "12-30"."""
+    return f"{first_line}-{first_line + max(len(code.splitlines()), 1) - 1}"
+
+
 def ask(question: str, *, path: str | None = None, code: str | None = None,
         first_line: int = 1, context: str = "") -> str:
     """The user turn of a question, optionally about a piece of a file."""
     if not code or path is None:
         return question + _context_block(context)
-    last = first_line + max(len(code.splitlines()), 1) - 1
-    where = f"{path}, lines {first_line}-{last}"
+    where = f"{path}, lines {line_span(code, first_line)}"
     return (f"{question}\n\nThe code in question ({where}):\n\n{fence(code, language_of(path))}"
             + _context_block(context))
 
 
 def _where(path: str, first_line: int, code: str) -> str:
-    last = first_line + max(len(code.splitlines()), 1) - 1
-    return f"{path}, lines {first_line}-{last}"
+    return f"{path}, lines {line_span(code, first_line)}"
 
 
 def _context_block(context: str) -> str:

@@ -354,49 +354,45 @@ local function prepare(opts)
   return bufnr, client, client.offset_encoding or 'utf-16'
 end
 
---- :RenExplain — explains the selection (or the paragraph at the cursor) in an output document.
-function M.explain(opts)
+--- Run `command` on the selection (or the paragraph at the cursor); `extra(arg, bufnr, range,
+--- encoding)` adds the command's own fields to the argument `{uri, range}`.
+local function on_range(opts, command, extra)
   local bufnr, client, encoding = prepare(opts)
   if not bufnr then
     return
   end
-  local range = target_range(bufnr, opts, encoding, 'explain')
+  local range = target_range(bufnr, opts, encoding, (command:gsub('^ren%.', '')))
   if range then
-    M.execute(client, bufnr, 'ren.explain', { uri = vim.uri_from_bufnr(bufnr), range = range })
+    local arg = { uri = vim.uri_from_bufnr(bufnr), range = range }
+    if extra then
+      extra(arg, bufnr, range, encoding)
+    end
+    M.execute(client, bufnr, command, arg)
   end
+end
+
+--- :RenExplain — explains the selection (or the paragraph at the cursor) in an output document.
+function M.explain(opts)
+  on_range(opts, 'ren.explain')
 end
 
 --- :RenRefactor [instruction] — rewrites the selection (or paragraph) in one edit.
 function M.refactor(opts)
-  local bufnr, client, encoding = prepare(opts)
-  if not bufnr then
-    return
-  end
-  local range = target_range(bufnr, opts, encoding, 'refactor')
-  if range then
-    local arg = { uri = vim.uri_from_bufnr(bufnr), range = range }
+  on_range(opts, 'ren.refactor', function(arg)
     if opts and opts.args and opts.args ~= '' then
       arg.instruction = opts.args
     end
-    M.execute(client, bufnr, 'ren.refactor', arg)
-  end
+  end)
 end
 
 --- :RenFix — fixes the selection (or paragraph), sending the diagnostics on those lines.
 function M.fix(opts)
-  local bufnr, client, encoding = prepare(opts)
-  if not bufnr then
-    return
-  end
-  local range = target_range(bufnr, opts, encoding, 'fix')
-  if range then
-    local arg = { uri = vim.uri_from_bufnr(bufnr), range = range }
+  on_range(opts, 'ren.fix', function(arg, bufnr, range, encoding)
     local found = diagnostics_in(bufnr, range, encoding)
     if #found > 0 then
       arg.diagnostics = found
     end
-    M.execute(client, bufnr, 'ren.fix', arg)
-  end
+  end)
 end
 
 --- :RenGenerate {instruction} — writes new code after the cursor line (or after the range).
