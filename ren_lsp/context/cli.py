@@ -27,12 +27,10 @@ def _usage(message: str) -> int:
 
 
 def _selection(file: Path, lines: str) -> str:
-    first_text, _, last_text = lines.partition("-")
-    first = int(first_text)
-    last = int(last_text or first_text)
-    if first < 1 or last < first:
-        raise ValueError(lines)
+    from ren_lsp.ask import parse_lines  # `ren-lsp ask --lines` takes the same A-B
+
     text = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    first, last = parse_lines(lines, len(text))
     return "\n".join(text[first - 1:last])
 
 
@@ -57,8 +55,8 @@ def run_context(args: argparse.Namespace, settings: Settings) -> int:
             return _usage("--lines needs --file")
         try:
             selection = _selection(current, args.lines)
-        except ValueError:
-            return _usage(f"--lines takes A-B, e.g. 10-42 (got {args.lines!r})")
+        except ValueError as exc:
+            return _usage(str(exc).removeprefix("ren-lsp: "))
     if args.budget is not None and args.budget < 1:
         return _usage("--budget must be at least 1")
     engine = ContextEngine([workspace], settings, use_cache=not args.no_cache)
