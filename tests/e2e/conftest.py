@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, clean_env
 from tests.e2e.editor import Editor
-from tests.e2e.test_cli import clean_env
 
 if TYPE_CHECKING:
     from ren_lsp.emulator import Emulator

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from ren_lsp.emulator import Emulator
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, clean_env
 
 SAMPLE = '''"""Billing."""
 
@@ -25,16 +24,6 @@ class Invoice:
     def total(self):
         return sum(self.lines)
 '''
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a user with no key, no config file and no proxy, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("REN_") and "PROXY" not in k.upper()}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"))
-    env.update(extra)
-    return env
 
 
 async def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

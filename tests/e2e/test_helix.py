@@ -18,11 +18,10 @@ from lsprotocol import types
 
 from ren_lsp.emulator import Emulator
 from ren_lsp.emulator.replies import EXPLAIN_HEADER
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, clean_env
 from tests.e2e.conftest import BILLING, StartEditor
 from tests.e2e.editor import Editor
 from tests.e2e.lsp_client import canonical_uri
-from tests.e2e.test_cli import clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HELIX = ROOT / "editors" / "helix"

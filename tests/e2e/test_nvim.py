@@ -27,8 +27,7 @@ import pytest
 
 from ren_lsp.emulator import Emulator, Fault
 from ren_lsp.emulator.replies import EXPLAIN_HEADER, REFACTOR_COMMENT, reply_text
-from tests.conftest import TEST_KEY
-from tests.e2e.test_cli import clean_env
+from tests.conftest import TEST_KEY, clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "nvim"

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from ren_lsp.emulator import Emulator, Fault
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, clean_env
 from tests.e2e.conftest import StartEditor
 from tests.e2e.test_server import (
     ANSWER,
@@ -95,8 +95,6 @@ async def test_a_refactor_that_fails_midway_leaves_the_file_alone(
 
 async def test_no_key_says_where_to_set_it(start_editor: StartEditor, tmp_path: Path,
                                            emulator: Emulator, workspace: Path) -> None:
-    from tests.e2e.test_cli import clean_env
-
     editor = await start_editor(env=clean_env(tmp_path, REN_BASE_URL=emulator.base_url))
     uri = await open_billing(editor, workspace)
     await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
@@ -151,8 +149,6 @@ async def test_bad_arguments_are_errors_that_name_the_field(
 
 async def test_the_key_never_leaves_the_server(start_editor: StartEditor, emulator: Emulator,
                                                workspace: Path, tmp_path: Path) -> None:
-    from tests.e2e.test_cli import clean_env
-
     # The key arrives the way editors send it: in initializationOptions.
     editor = await start_editor("helix", env=clean_env(tmp_path, REN_BASE_URL=emulator.base_url),
                                 init_options={"apiKey": TEST_KEY, "maxRetries": 1})
@@ -235,8 +231,6 @@ async def test_cancelling_twice_still_ends_cleanly(start_editor: StartEditor,
 
 async def test_an_unwritable_state_folder_is_said_clearly(
         start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
-    from tests.e2e.test_cli import clean_env
-
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     env = clean_env(tmp_path, REN_BASE_URL=emulator.base_url, REN_API_KEY=TEST_KEY,
@@ -258,8 +252,6 @@ async def test_an_unwritable_state_folder_is_said_clearly(
 
 async def test_a_key_with_an_invisible_character_is_refused_without_showing_it(
         start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
-    from tests.e2e.test_cli import clean_env
-
     pasted = TEST_KEY + "\u200b"  # a zero-width space, pasted along with the key
     editor = await start_editor(env=clean_env(tmp_path, REN_BASE_URL=emulator.base_url,
                                               REN_API_KEY=pasted))
@@ -278,8 +270,6 @@ async def test_a_slow_key_command_does_not_hold_up_the_editor(
     import os
     import shlex
     import sys
-
-    from tests.e2e.test_cli import clean_env
 
     # A password manager that waits for the user: it answers when the test writes the key.
     fifo = tmp_path / "key.fifo"
