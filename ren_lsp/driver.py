@@ -29,7 +29,9 @@ class Driver:
         self.on_progress: Callable[[str, Any], object] = lambda token, value: None
         self.on_append: Callable[[str, str], object] = lambda uri, text: None
         self._ended: dict[str, asyncio.Event] = {}
-        self._begun: dict[str, asyncio.Queue[str]] = {}  # title -> tokens, in order
+        #: tokens of progress as it begins: the server's own work, and the user's sessions
+        self._indexing: asyncio.Queue[str] = asyncio.Queue()
+        self._sessions: asyncio.Queue[str] = asyncio.Queue()
         self.stderr = ""  # the server's last 64 KiB of stderr
         _fix_code_action_parsing(self.client)
         self._register()
@@ -49,7 +51,9 @@ class Driver:
                 client.protocol._converter.unstructure(params.value)
             self.progress.setdefault(token, []).append(value)
             if value.get("kind") == "begin":
-                self.begun(value.get("title", "")).put_nowait(token)
+                title = value.get("title", "")
+                queue = self._indexing if title == "Indexing workspace" else self._sessions
+                queue.put_nowait(token)
             self.on_progress(token, value)
             if value.get("kind") == "end":
                 self._ended.setdefault(token, asyncio.Event()).set()
@@ -156,18 +160,13 @@ class Driver:
         result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
             command=command.command, arguments=command.arguments))
         # The session's progress begins right after the answer (one run at a time).
-        title = f"Astra: {command.command.removeprefix('ren.').capitalize()}"
-        token = await asyncio.wait_for(self.begun(title).get(), 30)
+        token = await asyncio.wait_for(self._sessions.get(), 30)
         await asyncio.wait_for(self._ended[token].wait(), 120)
         return dict(result or {})
 
-    def begun(self, title: str) -> asyncio.Queue[str]:
-        """The tokens of progress that began with ``title``, as they begin."""
-        return self._begun.setdefault(title, asyncio.Queue())
-
     async def indexed(self) -> None:
         """Wait until the server's first "Indexing workspace" progress ends."""
-        token = await asyncio.wait_for(self.begun("Indexing workspace").get(), 30)
+        token = await asyncio.wait_for(self._indexing.get(), 30)
         await asyncio.wait_for(self._ended[token].wait(), 120)
 
     async def stop(self) -> None:

@@ -42,7 +42,11 @@ class Indexing:
         self._builds: set[asyncio.Task[None]] = set()
         from ren_lsp.output import state_dir
 
-        self._ours = state_dir()
+        self._state_dir = state_dir()
+
+    def _ours(self, path: Path) -> bool:
+        """Our own output documents: answers, not the user's code (never context)."""
+        return path.is_relative_to(self._state_dir)
 
     def roots(self) -> list[Path]:
         folders = [uri_path(f.uri) for f in self.ls.workspace.folders.values()]
@@ -113,8 +117,8 @@ class Indexing:
     def changed(self, uri: str, *, from_buffer: bool = True, delay: float = DEBOUNCE) -> None:
         """Index ``uri`` again once the user pauses (one parse per pause, not per keystroke)."""
         path = uri_path(uri)
-        if self.engine is None or path is None or path.is_relative_to(self._ours):
-            return  # our own output documents are answers, not the user's code
+        if self.engine is None or path is None or self._ours(path):
+            return
         if (handle := self._pending.pop(uri, None)) is not None:
             handle.cancel()
         loop = asyncio.get_running_loop()
@@ -181,8 +185,7 @@ class Indexing:
         self.flush()
         current = uri_path(uri) if uri else None
         open_files = [p for u in list(self.ls.workspace.text_documents)
-                      if u != uri and (p := uri_path(u)) is not None
-                      and not p.is_relative_to(self._ours)]
+                      if u != uri and (p := uri_path(u)) is not None and not self._ours(p)]
         try:
             return await asyncio.get_running_loop().run_in_executor(None, functools.partial(
                 self.engine.query, question=question, current=current, selection=selection,
