@@ -125,6 +125,9 @@ async def main() -> None:
                         seen.setdefault("report", time.monotonic())
 
                 def on_append(doc_uri: str, text: str, seen: dict = seen) -> None:
+                    # The answer's text, not the note of the context sent before it.
+                    if text.startswith("> Context"):
+                        text = text.partition("\n\n")[2]
                     if doc_uri != uri and text.strip():
                         seen.setdefault("edit", time.monotonic())
 

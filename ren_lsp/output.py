@@ -74,11 +74,18 @@ class OutputDocument:
             return False
         return bool(result and result.success)
 
-    def append(self, text: str) -> None:
-        """Queue text; a writer sends it in batches, the first as soon as it arrives."""
+    def append(self, text: str, *, send: bool = True) -> None:
+        """Queue text; a writer sends it in batches, the first as soon as it arrives.
+
+        ``send=False`` queues it to go out with the next text (or at close): a note before
+        the answer must not start the batching pause that would hold the answer's first
+        words back.
+        """
         if not text:
             return
         self._pending.append(text)
+        if not send:
+            return
         self._wakeup.set()
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write_loop())

@@ -34,7 +34,8 @@ class OutputSink:
                                   types.MessageType.Info)
 
     def note(self, text: str) -> None:
-        self.on_text(text)  # a line before the answer, in the same document
+        assert self.doc is not None
+        self.doc.append(text, send=False)  # goes out with the answer's first words
 
     def on_text(self, text: str) -> None:
         assert self.doc is not None

@@ -57,9 +57,13 @@ async def test_requests_carry_the_right_files_and_never_secrets(
                   "PRIVATE KEY", ".env", "id_rsa"):
         assert never not in sent
     # The user sees what left their machine: in the output document and the history.
-    output = output_text(editor)[1]
+    out_uri, output = output_text(editor)
     assert "> Context sent to Astra: " in output and "`tax.py`" in output
     assert body_of(output) == ANSWER
+    # The note goes out with the answer's first words: sent alone, it would start the
+    # batching pause and hold those words back.
+    first = next(e for e in editor.applied_edits if out_uri in e.uris).new_texts[0]
+    assert first.startswith("> Context sent") and ANSWER[:5] in first
 
 
 async def test_an_edit_reaches_the_next_request(start_editor: StartEditor, emulator: Emulator,
