@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import sys
 import time
 from typing import TextIO
@@ -27,8 +28,7 @@ class Spinner:
 
     async def _spin(self) -> None:
         started = time.monotonic()
-        for i in range(1_000_000):
-            frame = self.FRAMES[i % len(self.FRAMES)]
+        for frame in itertools.cycle(self.FRAMES):
             self._out.write(f"\r{frame} Astra is thinking… {time.monotonic() - started:.1f}s")
             self._out.flush()
             await asyncio.sleep(0.1)

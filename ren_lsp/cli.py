@@ -102,12 +102,13 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
-def load() -> Resolved:
-    """The settings from defaults, the config file and the environment; problems on stderr."""
+def load(*, quiet: bool = False) -> Resolved:
+    """The settings from defaults, the config file and the environment; problems on stderr
+    (unless ``quiet``: the caller shows them itself)."""
     from ren_lsp.config import load_settings
 
     resolved = load_settings()
-    for problem in resolved.problems:
+    for problem in [] if quiet else resolved.problems:
         print(f"ren-lsp: warning: {problem}", file=sys.stderr)
     return resolved
 
@@ -156,7 +157,7 @@ def _context(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from ren_lsp.doctor import run_doctor
 
-    return asyncio.run(run_doctor(load(), emulator=args.emulator))
+    return asyncio.run(run_doctor(load(quiet=True), emulator=args.emulator))
 
 
 def _demo(args: argparse.Namespace) -> int:
