@@ -72,14 +72,14 @@ def build_request_text(args: argparse.Namespace) -> str:
 
 
 async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
-    from ren_lsp.astra import AstraClient, AstraError, MessageRequest, TextDelta
+    from ren_lsp.models import ModelError, Request, TextDelta, client_from_settings
 
     try:
         text = build_request_text(args)
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
-    request = MessageRequest.ask(text, system=prompts.SYSTEM)
+    request = Request.ask(text, system=prompts.SYSTEM)
     spinner = Spinner(sys.stderr) if sys.stderr.isatty() else None
     async with contextlib.AsyncExitStack() as stack:
         overrides = {}
@@ -89,7 +89,7 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
             emu = await stack.enter_async_context(Emulator())
             overrides = {"base_url": emu.base_url, "api_key": "emulator"}
         client = await stack.enter_async_context(
-            AstraClient.from_settings(resolved.settings, **overrides))
+            client_from_settings(resolved.settings, **overrides))
         stream = await stack.enter_async_context(client.stream(request))
         if spinner:
             spinner.start()
@@ -100,7 +100,7 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
                         spinner.stop()
                     sys.stdout.write(event.text)
                     sys.stdout.flush()
-        except AstraError as exc:
+        except ModelError as exc:
             if spinner:
                 spinner.stop()
             if stream.text and not stream.text.endswith("\n"):

@@ -51,13 +51,15 @@ def print_settings(resolved: Resolved) -> None:
 async def run_checks(settings: Settings, report: Report, *, api_key: str | None = None) -> None:
     import httpx
 
-    from ren_lsp.astra import AstraClient, AstraError, MessageRequest, errors
-    from ren_lsp.astra.client import check_base_url, is_loopback
     from ren_lsp.config import resolve_api_key
+    from ren_lsp.models import Request, client_from_settings, dialect, errors, model_for
+    from ren_lsp.models.client import check_base_url, is_loopback
 
+    backend = dialect(settings.provider)
+    service = backend.service
     try:
-        base = check_base_url(settings.base_url)
-    except AstraError as exc:
+        base = check_base_url(settings.base_url or backend.default_base_url, service)
+    except errors.ModelError as exc:
         report.fail(f"base URL {settings.base_url}", str(exc))
         return
     host = httpx.URL(base).host
@@ -67,40 +69,50 @@ async def run_checks(settings: Settings, report: Report, *, api_key: str | None 
                                      trust_env=not is_loopback(host)) as http:
             response = await http.get(base + "/")
         elapsed = (time.monotonic() - started) * 1000
-        report.ok(f"base URL {base} is reachable (HTTP {response.status_code}, {elapsed:.0f} ms)")
+        report.ok(f"{service} at {base} is reachable (HTTP {response.status_code}, "
+                  f"{elapsed:.0f} ms)")
     except httpx.HTTPError as exc:
-        report.fail(f"base URL {base} is not reachable ({type(exc).__name__})",
+        report.fail(f"{service} at {base} is not reachable ({type(exc).__name__})",
                     "check your network and proxy (HTTPS_PROXY), and the baseUrl setting")
         return
 
-    try:
-        key = api_key or resolve_api_key(settings)
-    except AstraError as exc:
-        report.fail("API key", str(exc))
-        return
-    if not key:
-        report.fail("API key is not set", errors.KEY_HELP)
-        return
-    report.ok("API key is set")
+    if backend.key_env is not None:
+        try:
+            key = api_key or resolve_api_key(settings)
+        except errors.ModelError as exc:
+            report.fail("API key", str(exc))
+            return
+        if key:
+            report.ok("API key is set")
+        elif is_loopback(host) and not backend.key_on_loopback:
+            report.ok(f"no API key is set: none is needed for {service} on this machine")
+        else:
+            report.fail("API key is not set", backend.key_help())
+            return
+    else:
+        key = None
 
-    client = AstraClient.from_settings(settings, api_key=key, max_tokens=32)
+    model = model_for(settings) or ""
+    client = client_from_settings(settings, api_key=key, max_tokens=32)
     try:
-        async with client, client.stream(MessageRequest.ask("Reply with: ready")) as stream:
-            message = await stream.until_done()
+        async with client, client.stream(Request.ask("Reply with: ready")) as stream:
+            reply = await stream.until_done()
     except errors.AuthenticationError as exc:
-        report.fail("the Ren API did not accept the API key", str(exc))
-        report.skip(f"model '{settings.model}' answers")
+        report.fail(f"{service} did not accept the API key", str(exc))
+        report.skip(f"model '{model}' answers")
         return
     except errors.NotFoundError as exc:
-        report.ok("the Ren API accepted the API key")
-        report.fail(f"model '{settings.model}' did not answer", str(exc))
+        if backend.key_env is not None:
+            report.ok(f"{service} accepted the API key")
+        report.fail(f"model '{model}' did not answer", str(exc))
         return
-    except AstraError as exc:
-        report.fail(f"model '{settings.model}' did not answer", str(exc))
+    except errors.ModelError as exc:
+        report.fail(f"model '{model}' did not answer", str(exc))
         return
-    report.ok("the Ren API accepted the API key")
-    first_line = (message.text.strip().splitlines() or [""])[0][:60]
-    report.ok(f"model '{message.model or settings.model}' answers: {first_line!r}")
+    if backend.key_env is not None:
+        report.ok(f"{service} accepted the API key")
+    first_line = (reply.text.strip().splitlines() or [""])[0][:60]
+    report.ok(f"model '{reply.model or model}' answers: {first_line!r}")
 
 
 async def run_doctor(resolved: Resolved, *, emulator: bool = False) -> int:

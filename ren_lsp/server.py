@@ -16,8 +16,9 @@ from ren_lsp.features.indexing import Indexing
 from ren_lsp.sessions import SessionManager
 
 if TYPE_CHECKING:
-    from ren_lsp.astra import AstraClient
     from ren_lsp.logs import RedactingFilter
+    from ren_lsp.models import ModelFactory
+    from ren_lsp.models.client import ModelClient
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,16 @@ log = logging.getLogger(__name__)
 class RenLanguageServer(LanguageServer):
     """The server, holding everything a session needs (no module-level state)."""
 
-    def __init__(self, resolved: Resolved, redactor: RedactingFilter | None) -> None:
+    def __init__(self, resolved: Resolved, redactor: RedactingFilter | None,
+                 model_factory: ModelFactory | None = None) -> None:
         super().__init__("ren-lsp", __version__)
         self.resolved = resolved
         self.redactor = redactor
         self.sessions = SessionManager(self)
         self.indexing = Indexing(self)
         self._editor_layers: dict[str, Mapping[str, Any]] = {}
-        self._astra: AstraClient | None = None
+        self._model: ModelClient | None = None
+        self._model_factory = model_factory
         self._shown_problems: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
 
@@ -58,23 +61,26 @@ class RenLanguageServer(LanguageServer):
         if fresh:
             self._shown_problems.update(fresh)
             self.show_message("ren-lsp settings: " + "; ".join(fresh), types.MessageType.Warning)
-        if self._astra is not None:
+        if self._model is not None:
             # The next session builds a client from the new settings; the old one closes
             # once the sessions streaming through it are done.
             running = [s.task for s in self.sessions.sessions.values() if s.task is not None]
-            task = asyncio.get_running_loop().create_task(_close_after(self._astra, running))
+            task = asyncio.get_running_loop().create_task(_close_after(self._model, running))
             self._background.add(task)  # the loop holds tasks weakly
             task.add_done_callback(self._background.discard)
-            self._astra = None
+            self._model = None
         self.indexing.configure()
 
-    def astra(self) -> AstraClient:
-        """The Ren API client for the current settings, built when first needed."""
-        if self._astra is None:
-            from ren_lsp.astra import AstraClient
+    def model(self) -> ModelClient:
+        """The model client for the current settings, built when first needed."""
+        if self._model is None:
+            if self._model_factory is not None:
+                self._model = self._model_factory(self.settings, "default")
+            else:
+                from ren_lsp.models import client_from_settings
 
-            self._astra = AstraClient.from_settings(self.settings, api_key=self._key_source())
-        return self._astra
+                self._model = client_from_settings(self.settings, api_key=self._key_source())
+        return self._model
 
     def _key_source(self) -> Callable[[], str | None]:
         """The key, resolved once per settings (an apiKeyCommand runs once, not per request)
@@ -127,7 +133,7 @@ class RenLanguageServer(LanguageServer):
         return bool(result.applied)
 
 
-async def _close_after(client: AstraClient, running: list[asyncio.Task[None]]) -> None:
+async def _close_after(client: ModelClient, running: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*running, return_exceptions=True)
     await client.aclose()
 
@@ -145,10 +151,11 @@ async def _watch_files(ls: RenLanguageServer) -> None:
         log.info("registering for watched files failed: %s", exc)
 
 
-def create_server(*, resolved: Resolved | None = None,
-                  redactor: RedactingFilter | None = None) -> RenLanguageServer:
-    """A new server; ``resolved`` defaults to settings from the config file and environment."""
-    server = RenLanguageServer(resolved or load_settings(), redactor)
+def create_server(*, resolved: Resolved | None = None, redactor: RedactingFilter | None = None,
+                  model_factory: ModelFactory | None = None) -> RenLanguageServer:
+    """A new server; ``resolved`` defaults to settings from the config file and environment;
+    ``model_factory(settings, role)`` builds its model clients (default: from the settings)."""
+    server = RenLanguageServer(resolved or load_settings(), redactor, model_factory)
     if redactor is not None:
         redactor.add(server.settings.api_key)
 
@@ -203,8 +210,8 @@ def create_server(*, resolved: Resolved | None = None,
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: RenLanguageServer, params: None) -> None:
         ls.sessions.cancel()
-        if ls._astra is not None:
-            await ls._astra.aclose()
+        if ls._model is not None:
+            await ls._model.aclose()
 
     from ren_lsp.features import register
 

@@ -18,7 +18,7 @@ from lsprotocol import types
 from ren_lsp.edits import TrackedRange
 
 if TYPE_CHECKING:
-    from ren_lsp.astra import MessageRequest
+    from ren_lsp.models import Request
     from ren_lsp.server import RenLanguageServer
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class SessionError(Exception):
     """A session cannot go on, for a reason the user can act on (the message says it)."""
 
 
-RequestMaker = Callable[["Session"], Awaitable["MessageRequest"]]
+RequestMaker = Callable[["Session"], Awaitable["Request"]]
 
 
 class Sink(Protocol):
@@ -208,7 +208,7 @@ class SessionManager:
     def slots(self) -> Slots:
         return self._slots
 
-    def start(self, command: str, title: str, request: MessageRequest | RequestMaker, sink: Sink,
+    def start(self, command: str, title: str, request: Request | RequestMaker, sink: Sink,
               **history: Any) -> Session:
         """Run a session in the background; ``request`` may be made once the sink started
         (for work that must come first, like a locally computed report)."""
@@ -287,9 +287,9 @@ class SessionManager:
 
     # -- running one session ------------------------------------------------------------
 
-    async def _run(self, session: Session, make: MessageRequest | RequestMaker,
+    async def _run(self, session: Session, make: Request | RequestMaker,
                    sink: Sink) -> None:
-        from ren_lsp.astra import AstraError, TextDelta
+        from ren_lsp.models import ModelError, TextDelta
 
         progress = session.progress
         session.history["started"] = time.time()
@@ -303,10 +303,9 @@ class SessionManager:
                     await progress.begin("waiting for Astra…")
                 await sink.start(session)
                 request = make if not callable(make) else await make(session)
-                session.history["request"] = {"system": request.system,
-                                              "messages": request.messages}
+                session.history["request"] = request.transcript()
                 tokens = 0
-                async with self.ls.astra().stream(request) as stream:
+                async with self.ls.model().stream(request) as stream:
                     async for event in stream:
                         if isinstance(event, TextDelta):
                             tokens += 1
@@ -318,7 +317,7 @@ class SessionManager:
         except asyncio.CancelledError:
             answer = stream.text if stream is not None else ""
             await self._end(session, sink, "cancelled", answer, "Cancelled")
-        except (AstraError, SessionError) as error:
+        except (ModelError, SessionError) as error:
             answer = getattr(error, "partial_text", "") or (stream.text if stream else "")
             await self._end(session, sink, "failed", answer, f"Failed: {error}",
                             error=f"{session.title} failed: {error}")

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from ren_lsp import prompts
 from ren_lsp.architecture import Module, report
-from ren_lsp.astra import MessageRequest
 from ren_lsp.features import targets
 from ren_lsp.features.answers import OutputSink
+from ren_lsp.models import Request
 from ren_lsp.sessions import SessionError
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def analyze(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     title = "Astra: Analyze architecture"
     sink = OutputSink(ls, f"{title} — {where}")
 
-    async def local_report(session: Session) -> MessageRequest:
+    async def local_report(session: Session) -> Request:
         await ls.indexing.ready()
         modules = await asyncio.get_running_loop().run_in_executor(
             None, modules_of, engine.index, prefix)
@@ -88,7 +88,7 @@ def analyze(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
         text = report(modules, title=f"Architecture of {where}")
         assert sink.doc is not None
         sink.doc.append(text + "\n## Astra's commentary\n\n")
-        return MessageRequest.ask(prompts.architecture(text, where), system=prompts.SYSTEM)
+        return Request.ask(prompts.architecture(text, where), system=prompts.SYSTEM)
 
     session = ls.sessions.start("ren.analyzeArchitecture", title, local_report, sink,
                                 path=where)

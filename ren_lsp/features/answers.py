@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ren_lsp import prompts
-from ren_lsp.astra import MessageRequest
 from ren_lsp.features import targets
+from ren_lsp.models import Request
 from ren_lsp.output import OutputDocument
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def explain(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     sink = OutputSink(ls, f"{title} — {target.path}:"
                           f"{prompts.line_span(target.text, target.first_line)}")
     make = targets.with_context(
-        ls, sink, lambda context: MessageRequest.ask(
+        ls, sink, lambda context: Request.ask(
             prompts.explain(path=target.path, code=target.text, first_line=target.first_line,
                             surrounding=target.surrounding, context=context),
             system=prompts.SYSTEM),
@@ -87,7 +87,7 @@ def ask(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
     short = question if len(question) <= 60 else question[:59] + "…"
     sink = OutputSink(ls, f"{title} — {short}")
     make = targets.with_context(
-        ls, sink, lambda context: MessageRequest.ask(
+        ls, sink, lambda context: Request.ask(
             prompts.ask(question, path=path, code=code, first_line=first, context=context),
             system=prompts.SYSTEM),
         question=question, uri=arg.get("uri"),

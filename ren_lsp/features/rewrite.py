@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ren_lsp import prompts
-from ren_lsp.astra import MessageRequest
 from ren_lsp.edits import TrackedRange, extract_code, line_indent, split_lines
 from ren_lsp.features import targets
+from ren_lsp.models import Request
 from ren_lsp.output import OutputDocument
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def _rewrite(ls: RenLanguageServer, command: str, title: str, arg: dict[str, Any
                               f"{command.removeprefix('ren.')}")
     sink = EditSink(ls, target, insert=False)
     make = targets.with_context(
-        ls, sink, lambda context: MessageRequest.ask(
+        ls, sink, lambda context: Request.ask(
             prompts.rewrite(path=target.path, code=target.text, first_line=target.first_line,
                             instruction=instruction, surrounding=target.surrounding,
                             diagnostics=diagnostics, context=context),
@@ -177,7 +177,7 @@ def generate(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
         indent = line_indent(following[0]) if following else ""
     sink = EditSink(ls, target, insert=True, indent=indent)
     make = targets.with_context(
-        ls, sink, lambda context: MessageRequest.ask(
+        ls, sink, lambda context: Request.ask(
             prompts.generate(path=target.path, instruction=arg["instruction"],
                              before="".join(lines[max(0, line - 40):line + 1]),
                              after="".join(lines[line + 1:line + 21]), context=context),

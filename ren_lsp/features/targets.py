@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from pygls.workspace import TextDocument
 
-    from ren_lsp.astra import MessageRequest
+    from ren_lsp.models import Request
     from ren_lsp.server import RenLanguageServer
     from ren_lsp.sessions import RequestMaker, Session, Sink
 
@@ -153,13 +153,13 @@ async def context_for(ls: RenLanguageServer, *, question: str = "", uri: str | N
     return Context(result.text, tuple(f.path for f in result.files))
 
 
-def with_context(ls: RenLanguageServer, sink: Sink, build: Callable[[str], MessageRequest], *,
+def with_context(ls: RenLanguageServer, sink: Sink, build: Callable[[str], Request], *,
                  question: str = "", uri: str | None = None,
                  selection: str = "") -> RequestMaker:
     """A request made inside the session, once the repository context is chosen: the command
     answers the editor first, and the user sees (and the history keeps) what was sent."""
 
-    async def make(session: Session) -> MessageRequest:
+    async def make(session: Session) -> Request:
         context = await context_for(ls, question=question, uri=uri, selection=selection)
         session.history["context_files"] = list(context.files)
         if context.files:
