@@ -54,7 +54,7 @@ def test_report_names_packages_cycles_entry_points_and_externals() -> None:
 
 
 def test_external_packages_are_named_by_their_top_level() -> None:
-    from ren_lsp.features.analyze import external_name
+    from ren_lsp.lsp.features.analyze import external_name
 
     assert external_name("os.path", "python") == "os"
     assert external_name(".sibling", "python") is None

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 from lsprotocol import types
 
-from ren_lsp.edits import end_position
+from ren_lsp.text import end_position
 
 if TYPE_CHECKING:
-    from ren_lsp.server import RenLanguageServer
+    from ren_lsp.lsp.protocol import Server
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def state_dir() -> Path:
 class OutputDocument:
     """One Markdown document that an answer streams into."""
 
-    def __init__(self, ls: RenLanguageServer, session_id: str, title: str) -> None:
+    def __init__(self, ls: Server, session_id: str, title: str) -> None:
         self._ls = ls
         stamp = time.strftime("%Y%m%d-%H%M%S")
         directory = state_dir() / "sessions"
@@ -48,7 +48,7 @@ class OutputDocument:
             directory.mkdir(parents=True, exist_ok=True)
             self.path.write_text(self._content, encoding="utf-8")
         except OSError as exc:
-            from ren_lsp.sessions import SessionError
+            from ren_lsp.lsp.sessions import SessionError
 
             raise SessionError(
                 f"cannot write output documents to {directory} ({exc.strerror or exc}): check "
@@ -111,8 +111,8 @@ class OutputDocument:
         where = types.Range(start=types.Position(line=line, character=character),
                             end=types.Position(line=line, character=character))
         try:
-            result = await self._ls.apply_edit(self.uri, None, [types.TextEdit(range=where,
-                                                                                 new_text=text)])
+            result = await self._ls.edits.apply_text_edits(
+                self.uri, None, [types.TextEdit(range=where, new_text=text)])
         except Exception as exc:
             log.warning("appending to %s failed: %s", self.path, exc)
             result = False

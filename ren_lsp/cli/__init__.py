@@ -119,7 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
     resolved = load()
     level = {0: resolved.settings.log_level, 1: "info"}.get(args.verbose, "debug")
     redactor = setup_logging(level=level, log_file=args.log_file)
-    from ren_lsp.server import create_server
+    from ren_lsp.lsp.server import create_server
 
     server = create_server(resolved=resolved, redactor=redactor)
     if args.tcp:
@@ -143,7 +143,7 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from ren_lsp.ask import run_ask
+    from ren_lsp.cli.ask import run_ask
 
     return asyncio.run(run_ask(args, load()))
 
@@ -155,12 +155,12 @@ def _context(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from ren_lsp.doctor import run_doctor
+    from ren_lsp.cli.doctor import run_doctor
 
     return asyncio.run(run_doctor(load(quiet=True), emulator=args.emulator))
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ren_lsp.demo import run_demo
+    from ren_lsp.cli.demo import run_demo
 
     return asyncio.run(run_demo())

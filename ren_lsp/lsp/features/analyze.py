@@ -9,19 +9,21 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import attrs
 
 from ren_lsp import prompts
 from ren_lsp.architecture import Module, report
-from ren_lsp.features import targets
-from ren_lsp.features.answers import OutputSink
+from ren_lsp.lsp.commands import register_command
+from ren_lsp.lsp.documents import invalid
+from ren_lsp.lsp.sessions import SessionError
 from ren_lsp.models import Request
-from ren_lsp.sessions import SessionError
 
 if TYPE_CHECKING:
     from ren_lsp.context.index import FileRecord, Index
-    from ren_lsp.server import RenLanguageServer
-    from ren_lsp.sessions import Session
+    from ren_lsp.lsp.protocol import Server
+    from ren_lsp.lsp.sessions import Session
 
 _LOCAL = re.compile(r"^(?:\.|crate\b|self\b|super\b)")
 
@@ -66,19 +68,25 @@ def modules_of(index: Index, prefix: str = "") -> list[Module]:
     return modules
 
 
-def analyze(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
+@attrs.define
+class AnalyzeArgs:
+    path: str = ""
+
+
+def analyze(ls: Server, arg: AnalyzeArgs) -> dict[str, str]:
     engine = ls.indexing.engine
     if engine is None or not engine.roots:
-        raise targets.invalid("no workspace folder is open: open a folder to analyze")
-    folder = posixpath.normpath(arg.get("path", "").strip() or ".").strip("/")
+        raise invalid("no workspace folder is open: open a folder to analyze")
+    folder = posixpath.normpath(arg.path.strip() or ".").strip("/")
     if folder == ".." or folder.startswith("../"):
-        raise targets.invalid("path: give a folder inside the workspace")
+        raise invalid("path: give a folder inside the workspace")
     prefix = "" if folder == "." else f"{folder}/"
     where = prefix.rstrip("/") or "the workspace"
     title = "Astra: Analyze architecture"
-    sink = OutputSink(ls, f"{title} — {where}")
 
-    async def local_report(session: Session) -> Request:
+    async def run(s: Session) -> str:
+        doc = await s.open_transcript(f"{title} — {where}")
+        # Local work first: the report stands on its own if the model cannot be reached.
         await ls.indexing.ready()
         modules = await asyncio.get_running_loop().run_in_executor(
             None, modules_of, engine.index, prefix)
@@ -86,10 +94,13 @@ def analyze(ls: RenLanguageServer, arg: dict[str, Any]) -> dict[str, str]:
             raise SessionError(f"there are no indexed source files under {where}: check the "
                                "path (relative to the workspace root)")
         text = report(modules, title=f"Architecture of {where}")
-        assert sink.doc is not None
-        sink.doc.append(text + "\n## Astra's commentary\n\n")
-        return Request.ask(prompts.architecture(text, where), system=prompts.SYSTEM)
+        doc.append(text + "\n## Astra's commentary\n\n")
+        await s.ask(Request.ask(prompts.architecture(text, where), system=prompts.SYSTEM),
+                    on_text=doc.append)
+        return await s.done_in_transcript()
 
-    session = ls.sessions.start("ren.analyzeArchitecture", title, local_report, sink,
-                                path=where)
-    return {"session": session.id}
+    return ls.sessions.run("ren.analyzeArchitecture", title, run, path=where)
+
+
+def register(server: Server) -> None:
+    register_command(server, "ren.analyzeArchitecture", AnalyzeArgs, analyze)

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import converters, types
 
-from ren_lsp.edits import split_lines
+from ren_lsp.lsp.documents import line_range
+from ren_lsp.text import split_lines
 
 if TYPE_CHECKING:
-    from ren_lsp.server import RenLanguageServer
+    from ren_lsp.lsp.protocol import Server
 
 EXPLAIN = "refactor.ren.explain"
 REFACTOR = "refactor.rewrite.ren"
@@ -31,8 +32,9 @@ _TODO = re.compile(r"^(?:TODO|FIXME)\b[:\s]*(?P<text>.*)", re.IGNORECASE)
 
 
 def _range_dict(r: types.Range) -> dict[str, Any]:
-    return {"start": {"line": r.start.line, "character": r.start.character},
-            "end": {"line": r.end.line, "character": r.end.character}}
+    """A range as a command argument carries it (JSON, as the editor sends it back)."""
+    unstructured: dict[str, Any] = converters.get_converter().unstructure(r)
+    return unstructured
 
 
 def block_around(lines: Sequence[str], line: int) -> types.Range:
@@ -71,7 +73,8 @@ def _action(title: str, kind: str, command: str, arg: dict[str, Any],
                             command=types.Command(title=title, command=command, arguments=[arg]))
 
 
-def code_actions(ls: RenLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+def code_actions(ls: Server, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """textDocument/codeAction: the actions on offer for the range (no network)."""
     uri, rng = params.text_document.uri, params.range
     doc = ls.workspace.get_text_document(uri)
     try:
@@ -102,14 +105,13 @@ def code_actions(ls: RenLanguageServer, params: types.CodeActionParams) -> list[
             actions.append(_action(
                 "Astra: Generate from this comment", GENERATE, "ren.generate",
                 {"uri": uri, "instruction": instruction,
-                 "range": {"start": {"line": line, "character": 0},
-                           "end": {"line": line + 1, "character": 0}}}))
+                 "range": _range_dict(line_range(line, line))}))
     only = params.context.only
     if only:
         actions = [a for a in actions if any(str(a.kind).startswith(str(k)) for k in only)]
     return actions
 
 
-def register(server: RenLanguageServer) -> None:
+def register(server: Server) -> None:
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                    types.CodeActionOptions(code_action_kinds=KINDS))(code_actions)

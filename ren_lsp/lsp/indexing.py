@@ -1,7 +1,7 @@
-"""The workspace index, kept current from the editor: built in the background after
-`initialized` (with its own "Indexing workspace" progress), updated file by file from
-didOpen / didChange / didSave / didClose and watched-file changes. Requests never wait for it:
-they use what is indexed so far.
+"""The index service: the workspace's context engine, kept current from the editor. It is
+built in the background after `initialized` (with its own "Indexing workspace" progress) and
+updated file by file from didOpen / didChange / didSave / didClose and watched-file changes.
+Requests never wait for it: they use what is indexed so far.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from lsprotocol import types
 
+from ren_lsp.lsp.documents import uri_path
+
 if TYPE_CHECKING:
     from ren_lsp.context import ContextEngine, ContextResult
-    from ren_lsp.server import RenLanguageServer
+    from ren_lsp.lsp.protocol import Server
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +27,16 @@ log = logging.getLogger(__name__)
 DEBOUNCE = 0.3
 
 
-def uri_path(uri: str) -> Path | None:
-    parts = urlsplit(uri)
-    return Path(unquote(parts.path)) if parts.scheme == "file" else None
-
-
 class Indexing:
     """Owns the server's ContextEngine and feeds it the editor's changes."""
 
-    def __init__(self, ls: RenLanguageServer) -> None:
+    def __init__(self, ls: Server) -> None:
         self.ls = ls
         self.engine: ContextEngine | None = None
         self.task: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._builds: set[asyncio.Task[None]] = set()
-        from ren_lsp.output import state_dir
+        from ren_lsp.lsp.output import state_dir
 
         self._state_dir = state_dir()
 
@@ -63,7 +59,7 @@ class Indexing:
         self._rebuild()
 
     async def _build(self) -> None:
-        from ren_lsp.sessions import Progress
+        from ren_lsp.lsp.progress import Progress
 
         assert self.engine is not None
         if not self.engine.roots:

@@ -72,7 +72,7 @@ class ProgressPrinter:
 async def run_demo() -> int:
     from lsprotocol import types
 
-    from ren_lsp.driver import Driver
+    from ren_lsp.cli.driver import Driver
     from ren_lsp.emulator import Emulator
 
     with tempfile.TemporaryDirectory(prefix="ren-lsp-demo-") as tmp:

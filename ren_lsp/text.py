@@ -1,11 +1,14 @@
-"""Edits of the user's text: code out of an answer, indentation kept, ranges kept current.
+"""Text: code out of an answer, indentation kept, positions in every encoding, ranges kept
+current through the user's typing, lines as LSP counts them.
 
-Nothing here talks to the editor; the sessions layer uses it to decide what to send.
+Nothing here talks to the editor; the edit service (``lsp/edits.py``) uses it.
 """
 
 from __future__ import annotations
 
 import re
+
+from lsprotocol import types
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[^\n`]*\n", re.MULTILINE)
 
@@ -75,9 +78,6 @@ def end_position(text: str, encoding: str) -> tuple[int, int]:
     return len(lines) - 1, text_units(lines[-1], encoding)
 
 
-
-
-
 class TrackedRange:
     """A range of a document the user may keep editing while Astra works on it.
 
@@ -86,33 +86,26 @@ class TrackedRange:
     conflict is never written to: the result goes to an output document instead.
     """
 
-    def __init__(self, start: tuple[int, int], end: tuple[int, int]) -> None:
-        self.start_line, self.start_char = start
-        self.end_line, self.end_char = end
+    def __init__(self, uri: str, rng: types.Range) -> None:
+        self.uri = uri
+        self.range = rng
         self.conflict = False
 
-    @property
-    def start(self) -> tuple[int, int]:
-        return self.start_line, self.start_char
-
-    @property
-    def end(self) -> tuple[int, int]:
-        return self.end_line, self.end_char
-
-    def on_change(self, change: tuple[tuple[int, int], tuple[int, int]] | None,
-                  new_text: str) -> None:
+    def on_change(self, change: types.Range | None, new_text: str) -> None:
         """Follow one content change; ``change`` None means the whole document was replaced."""
         if self.conflict:
             return
         if change is None:
             self.conflict = True  # a full-text sync tells us nothing of where the user typed
             return
-        (first, _), (last, _) = change
-        if last < self.start_line:
+        first, last = change.start.line, change.end.line
+        start, end = self.range.start, self.range.end
+        if last < start.line:
             delta = new_text.count("\n") - (last - first)
-            self.start_line += delta
-            self.end_line += delta
-        elif first > self.end_line:
+            self.range = types.Range(
+                start=types.Position(line=start.line + delta, character=start.character),
+                end=types.Position(line=end.line + delta, character=end.character))
+        elif first > end.line:
             pass
         else:
             self.conflict = True

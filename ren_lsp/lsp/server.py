@@ -12,8 +12,9 @@ from pygls.lsp.server import LanguageServer
 
 from ren_lsp import __version__
 from ren_lsp.config import Resolved, Settings, load_settings
-from ren_lsp.features.indexing import Indexing
-from ren_lsp.sessions import SessionManager
+from ren_lsp.lsp.edits import EditService
+from ren_lsp.lsp.indexing import Indexing
+from ren_lsp.lsp.sessions import SessionManager
 
 if TYPE_CHECKING:
     from ren_lsp.logs import RedactingFilter
@@ -32,9 +33,10 @@ class RenLanguageServer(LanguageServer):
         self.resolved = resolved
         self.redactor = redactor
         self.sessions = SessionManager(self)
+        self.edits = EditService(self)
         self.indexing = Indexing(self)
         self._editor_layers: dict[str, Mapping[str, Any]] = {}
-        self._model: ModelClient | None = None
+        self._models: dict[str, ModelClient] = {}
         self._model_factory = model_factory
         self._shown_problems: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -61,26 +63,30 @@ class RenLanguageServer(LanguageServer):
         if fresh:
             self._shown_problems.update(fresh)
             self.show_message("ren-lsp settings: " + "; ".join(fresh), types.MessageType.Warning)
-        if self._model is not None:
-            # The next session builds a client from the new settings; the old one closes
-            # once the sessions streaming through it are done.
+        if self._models:
+            # The next session builds clients from the new settings; the old ones close
+            # once the sessions streaming through them are done.
             running = [s.task for s in self.sessions.sessions.values() if s.task is not None]
-            task = asyncio.get_running_loop().create_task(_close_after(self._model, running))
+            old, self._models = list(self._models.values()), {}
+            task = asyncio.get_running_loop().create_task(_close_after(old, running))
             self._background.add(task)  # the loop holds tasks weakly
             task.add_done_callback(self._background.discard)
-            self._model = None
         self.indexing.configure()
 
-    def model(self) -> ModelClient:
-        """The model client for the current settings, built when first needed."""
-        if self._model is None:
+    def model(self, role: str = "default") -> ModelClient:
+        """The model client of a role (``default``, ``completion``, ``agent``) for the current
+        settings, built when first needed."""
+        client = self._models.get(role)
+        if client is None:
             if self._model_factory is not None:
-                self._model = self._model_factory(self.settings, "default")
+                client = self._model_factory(self.settings, role)
             else:
                 from ren_lsp.models import client_from_settings
 
-                self._model = client_from_settings(self.settings, api_key=self._key_source())
-        return self._model
+                client = client_from_settings(self.settings, role=role,
+                                              api_key=self._key_source())
+            self._models[role] = client
+        return client
 
     def _key_source(self) -> Callable[[], str | None]:
         """The key, resolved once per settings (an apiKeyCommand runs once, not per request)
@@ -110,32 +116,11 @@ class RenLanguageServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
-    async def apply_edit(self, uri: str, version: int | None, edits: list[types.TextEdit],
-                         *, label: str | None = None) -> bool:
-        """Ask the editor to apply ``edits`` to one document; True if it did.
 
-        Versioned ``documentChanges`` where the client supports them (the editor then refuses
-        if the document moved on), else plain ``changes`` (Neovim 0.10).
-        """
-        caps = self.client_capabilities.workspace
-        if caps and caps.workspace_edit and caps.workspace_edit.document_changes:
-            edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri,
-                                                                            version=version),
-                edits=list(edits))])
-        else:
-            edit = types.WorkspaceEdit(changes={uri: list(edits)})
-        # Shielded: a cancelled session must not cancel a request the editor will answer.
-        result = await asyncio.shield(self.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=label)))
-        if not result.applied:
-            log.info("the editor did not apply an edit to %s: %s", uri, result.failure_reason)
-        return bool(result.applied)
-
-
-async def _close_after(client: ModelClient, running: list[asyncio.Task[None]]) -> None:
+async def _close_after(clients: list[ModelClient], running: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*running, return_exceptions=True)
-    await client.aclose()
+    for client in clients:
+        await client.aclose()
 
 
 async def _watch_files(ls: RenLanguageServer) -> None:
@@ -187,7 +172,7 @@ def create_server(*, resolved: Resolved | None = None, redactor: RedactingFilter
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: RenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.sessions.on_did_change(params)
+        ls.edits.on_did_change(params)
         ls.indexing.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -210,10 +195,10 @@ def create_server(*, resolved: Resolved | None = None, redactor: RedactingFilter
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: RenLanguageServer, params: None) -> None:
         ls.sessions.cancel()
-        if ls._model is not None:
-            await ls._model.aclose()
+        for client in ls._models.values():
+            await client.aclose()
 
-    from ren_lsp.features import register
+    from ren_lsp.lsp.features import register
 
     register(server)
     return server
