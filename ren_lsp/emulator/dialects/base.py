@@ -21,6 +21,7 @@ from ren_lsp.emulator.stream import Encoded, Reply
 
 __all__ = [
     "MODEL",
+    "UNKNOWN_FIELD",
     "Dialect",
     "Keys",
     "Refusal",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 MODEL = "astra"
+#: The top-level field an `unknown_event` fault adds to the first chunk or line of an OpenAI or
+#: Ollama stream (clients must ignore it; the Ren API's fault is a whole unknown event instead).
+UNKNOWN_FIELD = "ren_emulator_future_field"
 
 # OpenAI's and Ollama's tool messages have no error flag: a result that starts with the word
 # "error" (as "Error: no such file") is taken as one, which is what `{last_error}` and

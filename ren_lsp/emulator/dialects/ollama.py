@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ren_lsp.emulator.dialects.base import (
+    UNKNOWN_FIELD,
     Dialect,
     Keys,
     Refusal,
@@ -24,7 +25,7 @@ from ren_lsp.emulator.faults import Fault
 from ren_lsp.emulator.schemas import OLLAMA_REQUEST_SCHEMA, schema_problem
 from ren_lsp.emulator.stream import Chunk, Encoded, Reply
 
-__all__ = ["DONE_REASONS", "UNKNOWN_FIELD", "OllamaDialect"]
+__all__ = ["DONE_REASONS", "OllamaDialect"]
 
 #: stop_reason -> done_reason (Ollama ends a tool call with "stop" too)
 DONE_REASONS = {
@@ -33,8 +34,6 @@ DONE_REASONS = {
     "max_tokens": "length",
     "tool_use": "stop",
 }
-#: The field an `unknown_event` fault adds to the first line (clients ignore it).
-UNKNOWN_FIELD = "ren_emulator_future_field"
 _MALFORMED = b'{"model": "astra", "message": {"role": "assistant", "content": \n'
 # Made-up timings, so the reply stays a pure function of the request: 1 ms per token.
 _NANOSECONDS_PER_TOKEN = 1_000_000

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ren_lsp.emulator.dialects.base import (
+    UNKNOWN_FIELD,
     Dialect,
     Keys,
     Refusal,
@@ -25,7 +26,7 @@ from ren_lsp.emulator.faults import Fault
 from ren_lsp.emulator.schemas import OPENAI_REQUEST_SCHEMA, schema_problem
 from ren_lsp.emulator.stream import Chunk, Encoded, Reply
 
-__all__ = ["FINISH_REASONS", "UNKNOWN_FIELD", "OpenAIDialect"]
+__all__ = ["FINISH_REASONS", "OpenAIDialect"]
 
 #: stop_reason -> finish_reason
 FINISH_REASONS = {
@@ -34,8 +35,6 @@ FINISH_REASONS = {
     "max_tokens": "length",
     "tool_use": "tool_calls",
 }
-#: The top-level field an `unknown_event` fault adds to the first chunk (clients ignore it).
-UNKNOWN_FIELD = "ren_emulator_future_field"
 # status -> (error.type, error.code), as OpenAI names them; 529 is kept as scripted.
 _ERRORS: dict[int, tuple[str, str | None]] = {
     400: ("invalid_request_error", None),
