@@ -21,7 +21,7 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -358,28 +358,31 @@ class ModelStream:
                 f"{dialect.service_cap} did not answer with a stream (content type "
                 f"'{content_type or 'none'}'): check the baseUrl setting.")
         chunks = self._response.aiter_bytes()
-        timeout, phase = timeouts.first_byte, "first_byte"
         decoder = self._decoder
-        speaker = dialect.speaker_cap
-        while True:
-            try:
-                async with asyncio.timeout(timeout):
-                    chunk = await anext(chunks)
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                what = "did not start answering" if phase == "first_byte" else "stopped sending"
-                setting = "firstByteTimeout" if phase == "first_byte" else "eventTimeout"
-                raise errors.APITimeoutError(
-                    f"{speaker} {what} for {timeout:g} s; the answer so far is kept. Try again, "
-                    f"or raise {setting}.", phase=phase, partial_text=decoder.text) from None
-            except httpx.TransportError as exc:
-                raise self._broken(f"the connection failed ({type(exc).__name__})") from None
-            timeout, phase = timeouts.event_gap, "event_gap"
-            for event in decoder.feed(chunk):
-                yield event
-            if decoder.done:
-                return
+        watch = _Watchdog(timeouts.first_byte)
+        try:
+            while True:
+                try:
+                    chunk = await watch.read(anext(chunks))
+                except StopAsyncIteration:
+                    break
+                except httpx.TransportError as exc:
+                    raise self._broken(f"the connection failed ({type(exc).__name__})") from None
+                except TimeoutError:
+                    first = watch.phase == "first_byte"
+                    what = "did not start answering" if first else "stopped sending"
+                    setting = "firstByteTimeout" if first else "eventTimeout"
+                    raise errors.APITimeoutError(
+                        f"{dialect.speaker_cap} {what} for {watch.limit:g} s; the answer so far "
+                        f"is kept. Try again, or raise {setting}.", phase=watch.phase,
+                        partial_text=decoder.text) from None
+                watch.phase, watch.limit = "event_gap", timeouts.event_gap
+                for event in decoder.feed(chunk):
+                    yield event
+                if decoder.done:
+                    return
+        finally:
+            watch.stop()
         raise self._broken("the connection closed early")
 
     def _broken(self, why: str) -> errors.BrokenStreamError:
@@ -389,6 +392,54 @@ class ModelStream:
         # Before any text, a broken connection is as safe to retry as a refused one.
         error.retryable = not self.text
         return error
+
+
+class _Watchdog:
+    """The first-byte and gap timeouts of a stream's reads, at the cost of two clock reads per
+    network read: one timer checks, when it fires, how long the current read has waited, and
+    re-arms itself; setting up a timeout for every read cost more than decoding the read.
+    Only time spent waiting in a read counts (not the consumer's time between events)."""
+
+    def __init__(self, first_byte: float) -> None:
+        self.limit, self.phase = first_byte, "first_byte"
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._since: float | None = None  # when the read in progress began
+        self._fired = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def read(self, awaitable: Awaitable[bytes]) -> bytes:
+        """Await one read; TimeoutError once it has waited ``limit`` seconds."""
+        assert self._task is not None
+        self._since = now = self._loop.time()
+        if self._timer is None:
+            self._timer = self._loop.call_at(now + self.limit, self._check)
+        cancelling = self._task.cancelling()
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._fired:
+                self._fired = False
+                if self._task.uncancel() <= cancelling:
+                    raise TimeoutError from None
+            raise
+        finally:
+            self._since = None
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        since = self._since
+        if since is not None and now - since >= self.limit and self._task is not None:
+            self._fired, self._timer = True, None
+            self._task.cancel()
+        else:
+            self._timer = self._loop.call_at((since if since is not None else now)
+                                             + self.limit, self._check)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 async def collect(stream: ModelStream, on_text: Callable[[str], object] | None = None) -> str:
