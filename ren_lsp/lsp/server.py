@@ -91,7 +91,7 @@ class RenLanguageServer(LanguageServer):
     def _key_source(self) -> Callable[[], str | None]:
         """The key, resolved once per settings (an apiKeyCommand runs once, not per request)
         and known to the log redactor as soon as it is."""
-        from ren_lsp.config import resolve_api_key
+        from ren_lsp.keys import resolve_api_key
 
         settings = self.settings
         found: list[str] = []
