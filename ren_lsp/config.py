@@ -292,8 +292,8 @@ def unknown_setting_problem(key: object, layer: str, value: object = None) -> st
     if close:
         return f"{problem} (did you mean {close[0]!r}?)"
     if isinstance(value, Mapping):
-        groups = ", ".join(sorted(GROUPS)) or "none"
-        return f"{problem} (only these settings are groups: {groups})"
+        groups = f", or in the groups {', '.join(sorted(GROUPS))}" if GROUPS else ""
+        return f"{problem} (settings are not nested: put them at the top level{groups})"
     return problem
 
 
