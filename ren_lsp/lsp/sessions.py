@@ -143,11 +143,15 @@ class Session:
                 self.history["turns"] = self.history.get("turns", 0) + 1
             return stream.reply()
 
+    def can_confirm(self) -> bool:
+        """Whether the client can ask the user (``window/showMessageRequest``)."""
+        caps = self.ls.client_capabilities.window
+        return caps is not None and caps.show_message is not None
+
     async def confirm(self, message: str, actions: list[str]) -> str | None:
         """Ask the user (``window/showMessageRequest``); the action chosen, or None when the
         client cannot ask or the user dismissed it (the caller says what to do instead)."""
-        caps = self.ls.client_capabilities.window
-        if caps is None or caps.show_message is None:
+        if not self.can_confirm():
             return None
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Info, message=self.redact(message),
