@@ -113,7 +113,7 @@ def python_edges(root: Path, files: Iterable[str]) -> tuple[Edges, set[str]]:
         return spec, True
 
     for rel in sorted(files):
-        if not rel.endswith(".py"):
+        if not rel.endswith((".py", ".pyi", ".pyw")):
             continue
         try:
             tree = ast.parse((root / rel).read_bytes(), rel)
@@ -126,6 +126,8 @@ def python_edges(root: Path, files: Iterable[str]) -> tuple[Edges, set[str]]:
         roots = tree_roots if os.path.exists(os.path.join(folder, "__init__.py")) else [
             folder, *tree_roots]
         for module, level, names, kind in visitor.found:
+            if rel.endswith(".pyi"):
+                kind = "type"  # a stub is read by type checkers only
             if level:
                 package = Path(folder)
                 for _ in range(level - 1):
@@ -139,8 +141,10 @@ def python_edges(root: Path, files: Iterable[str]) -> tuple[Edges, set[str]]:
                         "pkg", None, origin=str(package / "__init__.py"), is_package=True)
                     spec.submodule_search_locations = [str(package)]
             else:
-                if module.split(".")[0] in sys.stdlib_module_names and not stdlib_tree:
-                    continue
+                top = module.split(".")[0]
+                if top in sys.builtin_module_names or (
+                        top in sys.stdlib_module_names and not stdlib_tree):
+                    continue  # BuiltinImporter comes before PathFinder; site-packages after
                 spec, _ = chain(module, roots)
                 if spec is None:
                     continue

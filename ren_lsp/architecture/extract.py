@@ -29,6 +29,7 @@ _QUERIES = {
     "python": """
 (import_statement) @import
 (import_from_statement) @from
+(future_import_statement) @from
 """,
     "javascript": """
 (import_statement source: (string) @source) @import
@@ -168,6 +169,8 @@ def _python_from(node: Any, kind: str) -> Import:
     if any(child.type == "wildcard_import" for child in node.children):
         names.append("*")
     spec = re.sub(r"\s+", "", _text(module)) if module is not None else ""
+    if node.type == "future_import_statement":
+        spec = "__future__"
     return Import(spec, node.start_point[0] + 1, kind, tuple(names))
 
 

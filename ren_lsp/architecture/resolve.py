@@ -6,7 +6,8 @@
   wins over a module, stubs (``.pyi``) count, and a folder without ``__init__`` is a namespace
   package. ``import a.b`` names ``a/b``; ``from a import b`` names ``a/b`` when that is a module,
   else ``a``. A standard-library name is never a repo file (the interpreter's own comes first),
-  unless the folder *is* a standard library. Relative imports go up from the file's package.
+  unless the folder *is* a standard library (a built-in module never is). Relative imports go
+  up from the file's package.
 - **Go**: ``go.mod``'s module path maps import paths to folders, the module's root package
   included; an import names the package's files, never its ``_test.go`` files.
 - **JavaScript/TypeScript**: relative specifiers with the extension and ``index`` rules (and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import sys
 from collections.abc import Iterable
 
 import attrs
@@ -170,6 +172,8 @@ class Resolver:
             return _NONE
         top = parts[0]
         roots = self.python_roots_for(path)
+        if top in sys.builtin_module_names:  # compiled into the interpreter: found first
+            return Resolution(external=top, kind=STDLIB)
         if top in python_stdlib():
             roots = tuple(r for r in roots if r in self.stdlib_roots)
             if not roots:

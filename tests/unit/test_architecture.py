@@ -75,11 +75,13 @@ def test_a_module_named_like_the_standard_library_does_not_capture_its_imports(
         "pkg/abc.py": "class Base: ...\n",
         "pkg/logging.py": "",
         "pkg/yaml.py": "",
-        "pkg/core.py": "from abc import ABC\nimport logging\nimport yaml\nfrom . import abc\n",
+        "pkg/core.py": "from __future__ import annotations\nfrom abc import ABC\n"
+                       "import logging\nimport yaml\nfrom . import abc\n",
         "logging.py": "",  # at the top: it shadows the standard library's
     })
     assert pairs(analysis) == {("pkg/core.py", "pkg/abc.py")}  # only the relative import
     assert external(analysis, "abc") == ("stdlib", True)
+    assert external(analysis, "__future__") == ("stdlib", True)
     assert external(analysis, "logging")[0] == "stdlib"
     assert external(analysis, "yaml")[0] == "third-party"  # installed, never a repo file
     assert any("`logging.py` is named like the standard library's `logging`" in n
@@ -97,9 +99,13 @@ def test_test_support_is_the_test_package_in_a_standard_library(tmp_path: Path) 
         "tkinter/test/__init__.py": "",
         "tkinter/test/support.py": "",
         "tkinter/test/test_widgets.py": "from tkinter.test.support import setup\n",
+        # a script folder's gc.py never shadows the built-in gc
+        "test/dtracedata/gc.py": "", "test/dtracedata/run.py": "import gc\n",
+        "__future__.py": "", "typing.py": "from __future__ import annotations\n",
     })
     assert pairs(analysis) == {
         ("os.py", "abc.py"),  # a standard library's own modules are its files
+        ("typing.py", "__future__.py"),
         ("test/test_os.py", "test/support/__init__.py"),
         ("test/test_os.py", "test/support/os_helper.py"),
         ("tkinter/test/test_widgets.py", "tkinter/test/support.py")}
