@@ -90,6 +90,8 @@ def analyze(root: str, listed: Iterable[Listed], read: Callable[[str], str | Non
     all_notes += [f"`{file}` is named like the standard library's `{name}`: `import {name}` "
                   "gets the standard library's module, never this file; renaming it avoids "
                   "the confusion." for file, name in sorted(resolver.shadows.items())]
+    if not manifests.go_modules and any(f.language == "go" for f in files.values()):
+        all_notes.append("No go.mod was found: Go imports are matched by folder name only.")
     if not manifests.files:
         all_notes.append("No manifest (pyproject.toml, requirements*.txt, package.json, go.mod)"
                          " was found: third-party imports cannot be checked against one.")
@@ -172,11 +174,11 @@ def _externals(used: dict[tuple[str, str, str], set[str]], manifests: Manifests
 
 def _entry_points(files: dict[str, SourceFile], manifests: Manifests,
                   resolver: Resolver) -> list[EntryPoint]:
-    points: dict[str, str] = {}
+    points: dict[str, tuple[int, str]] = {}  # path -> (rank: declared first, why)
 
-    def add(path: str | None, why: str) -> None:
+    def add(path: str | None, why: str, rank: int = 0) -> None:
         if path and path in files and not is_test(path) and not is_doc(path):
-            points.setdefault(path, why)
+            points.setdefault(path, (rank, why))
 
     for script in manifests.scripts:
         parts = tuple(p for p in script.module.split(".") if p)
@@ -193,13 +195,14 @@ def _entry_points(files: dict[str, SourceFile], manifests: Manifests,
     for path, source in sorted(files.items()):
         if source.language == "python" and path.rpartition("/")[2] == "__main__.py":
             package = path.rpartition("/")[0].replace("/", ".")
-            add(path, f"`python -m {package}`" if package else "`python .`")
+            add(path, f"`python -m {package}`" if package else "`python .`", 1)
         elif source.language == "python" and source.main:
-            add(path, "runs as a script (`if __name__ == \"__main__\"`)")
+            add(path, "runs as a script (`if __name__ == \"__main__\"`)", 2)
         elif source.language == "go" and source.main and not source.test:
             folder = path.rpartition("/")[0] or "."
-            add(path, f"Go `package main` (the command in `{folder}`)")
-    return [EntryPoint(path, why) for path, why in points.items()]
+            add(path, f"Go `package main` (the command in `{folder}`)", 1)
+    return [EntryPoint(path, why) for path, (_, why) in
+            sorted(points.items(), key=lambda item: (item[1][0], item[0]))]
 
 
 def _package_entries(data: dict[str, object]) -> list[tuple[str, str]]:

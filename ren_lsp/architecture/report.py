@@ -97,10 +97,13 @@ def render(analysis: Analysis, *, title: str = "Architecture") -> str:
 
     out += ["", "## Most connected modules", ""]
     hubs = [p for p in files if not files[p].test and (imports[p] or importers[p])]
-    hubs.sort(key=lambda p: (-len(importers[p]), -len(imports[p]), p))
+    outside = {p: sum(not files[i].test for i in importers[p]) for p in hubs}
+    # what the code leans on: importers outside the tests first
+    hubs.sort(key=lambda p: (-outside[p], -len(importers[p]), -len(imports[p]), p))
     for path in hubs[:TOP]:
+        tests = len(importers[path]) - outside[path]
         out.append(f"- `{path}`: imports {len(imports[path])}, imported by "
-                   f"{len(importers[path])}")
+                   f"{len(importers[path])}" + (f" ({tests} of them tests)" if tests else ""))
     if not hubs:
         out.append("No module imports another.")
 

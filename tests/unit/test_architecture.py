@@ -51,6 +51,9 @@ def test_a_src_layout_resolves_through_its_declared_root(tmp_path: Path) -> None
     assert pairs(analysis) == {("src/pkg/a.py", "src/pkg/b.py"), ("src/pkg/a.py", "src/pkg/c.py"),
                                ("tests/test_a.py", "src/pkg/a.py")}
     assert {e.line for e in analysis.edges if e.source == "src/pkg/a.py"} == {1, 2}
+    hubs = render(analysis).split("## Most connected modules")[1]
+    assert "- `src/pkg/a.py`: imports 2, imported by 1 (1 of them tests)" in hubs
+    assert "tests/test_a.py" not in hubs  # a test is never a hub
 
 
 def test_import_a_b_names_a_b_and_relative_imports_go_by_package(tmp_path: Path) -> None:
@@ -162,6 +165,7 @@ def test_entry_points_are_declared_scripts_mains_and_never_tests_or_docs(tmp_pat
         ("tool/commands.py", '[project.scripts] tool = tool.commands:main'),
         ("tool/__main__.py", "`python -m tool`"),
         ("tool/gen.py", 'runs as a script (`if __name__ == "__main__"`)')}
+    assert analysis.entry_points[0].file == "tool/commands.py"  # the declared one first
     # source files are code files: no lockfiles, changelogs, configs, docs text
     assert set(analysis.files) == {"tool/__init__.py", "tool/__main__.py", "tool/commands.py",
                                    "tool/gen.py", "tests/test_tool.py", "docs/conf.py"}
