@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from ren_lsp.architecture.model import LAZY, RUNTIME, TYPE, Import
-from ren_lsp.context.symbols import GRAMMARS
+from ren_lsp.context.symbols import GRAMMARS, _python_from_import
 
 PRECISE = frozenset({"python", "javascript", "typescript", "tsx", "go"})
 
@@ -160,18 +160,13 @@ def _python_import(node: Any, kind: str) -> list[Import]:
 
 def _python_from(node: Any, kind: str) -> Import:
     """``from .a import b, c as d`` -> ``.a`` with names ``(b, c)``; ``*`` kept as a name."""
-    module = node.child_by_field_name("module_name")
-    names = []
-    for child in node.children_by_field_name("name"):
-        if child.type == "aliased_import":
-            child = child.child_by_field_name("name") or child
-        names.append(_text(child))
+    spec, _, names_text = _python_from_import(node).partition(":")  # the context engine's
+    names = [name for name in names_text.split(",") if name]
     if any(child.type == "wildcard_import" for child in node.children):
         names.append("*")
-    spec = re.sub(r"\s+", "", _text(module)) if module is not None else ""
     if node.type == "future_import_statement":
         spec = "__future__"
-    return Import(spec, node.start_point[0] + 1, kind, tuple(names))
+    return Import(re.sub(r"\s+", "", spec), node.start_point[0] + 1, kind, tuple(names))
 
 
 def _js_import(captures: dict[str, list[Any]]) -> list[Import]:
