@@ -19,7 +19,9 @@ import time
 
 import httpx
 
-from ren_lsp.astra import AstraClient, MessageRequest, TextDelta
+from ren_lsp.models import Request, TextDelta
+from ren_lsp.models.client import HTTPModelClient
+from ren_lsp.models.ren import RenDialect
 
 KEY = "bench-key"
 BODY = {"model": "astra", "stream": True, "max_tokens": 4096,
@@ -41,9 +43,9 @@ async def bare(http: httpx.AsyncClient, base: str) -> int:
     return count
 
 
-async def client(astra: AstraClient) -> int:
+async def client(astra: HTTPModelClient) -> int:
     count = 0
-    async with astra.stream(MessageRequest(messages=BODY["messages"])) as stream:
+    async with astra.stream(Request.ask(BODY["messages"][0]["content"])) as stream:
         async for event in stream:
             if isinstance(event, TextDelta):
                 count += 1
@@ -70,7 +72,7 @@ async def main() -> None:
     base = (await proc.stdout.readline()).decode().strip()
     try:
         async with httpx.AsyncClient(timeout=60) as http, \
-                AstraClient(base_url=base, api_key=KEY) as astra:
+                HTTPModelClient(RenDialect(), base_url=base, api_key=KEY) as astra:
             results: dict[str, list[tuple[float, float]]] = {"bare httpx": [], "AstraClient": []}
             runs = {"bare httpx": lambda: bare(http, base), "AstraClient": lambda: client(astra)}
             for round_ in range(args.rounds + 1):

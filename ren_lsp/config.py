@@ -29,12 +29,16 @@ from typing import Any
 import attrs
 import platformdirs
 
-from ren_lsp.astra.errors import MissingKeyError
+from ren_lsp.models.errors import MissingKeyError
 
 APP_NAME = "ren-lsp"
 ENV_PREFIX = "REN_"
 CONFIG_ENV = "REN_CONFIG"
 LOG_LEVELS = ("error", "warning", "info", "debug")
+#: the model backends (``ren_lsp.models.PROVIDERS``) and the usual variable of each one's key
+PROVIDER_KEYS: Mapping[str, str | None] = MappingProxyType({
+    "ren": "REN_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY",
+    "ollama": None})
 MAX_TIMEOUT = 3600.0
 MASK = "***"
 #: What base_url must look like; ``schemas/settings.schema.json`` uses the same pattern.
@@ -106,6 +110,13 @@ def _log_level(value: Any, from_env: bool) -> str:
     return level
 
 
+def _provider(value: Any, from_env: bool) -> str:
+    name = _string(value, from_env).lower()
+    if name not in PROVIDER_KEYS:
+        raise ValueError(name)
+    return name
+
+
 def _masked_repr(value: str | None) -> str:
     return repr(MASK) if value is not None else "None"
 
@@ -156,14 +167,20 @@ _TIMEOUT = _number(0, MAX_TIMEOUT, above=True)
 class Settings:
     """Every ren-lsp setting, each with its default. Built by ``load_settings``."""
 
-    #: the Ren API key; never shown (repr, problems and settings_to_wire mask it)
+    #: which backend answers: the Ren API, Anthropic, an OpenAI-compatible server, Ollama
+    provider: str = _setting("ren", _Rule(f"one of {', '.join(PROVIDER_KEYS)}", _provider))
+    #: the provider's key; never shown (repr, problems and settings_to_wire mask it)
     api_key: str | None = _setting(None, _TEXT, secret=True)
     #: a command whose stdout is the key, e.g. "pass show ren/api-key" (see resolve_api_key)
     api_key_command: str | None = _setting(None, _TEXT)
-    base_url: str = _setting(
-        "https://api.ren.ai", _Rule("an http:// or https:// URL with a host", _url)
-    )
-    model: str = _setting("astra", _TEXT)
+    #: None: the provider's own address (https://api.ren.ai for the Ren API)
+    base_url: str | None = _setting(None, _Rule("an http:// or https:// URL with a host", _url))
+    #: None: the provider's default model ("astra" for the Ren API; the others need one)
+    model: str | None = _setting(None, _TEXT)
+    #: the model of inline completion (a small, fast one); None: ``model``
+    completion_model: str | None = _setting(None, _TEXT)
+    #: the model of agent runs; None: ``model``
+    agent_model: str | None = _setting(None, _TEXT)
     max_tokens: int = _setting(4096, _integer(1))
     #: None lets the API choose
     temperature: float | None = _setting(None, _number(0, 1))
@@ -370,7 +387,22 @@ def load_settings(
         merge.set(field, env.get(name), f"env {name}", from_env=True)
     for layer, data in editor_layers:
         merge.apply(layer, _editor_settings(layer, data, merge.problems))
+    _provider_key(merge, env)
     return Resolved(Settings(**merge.values), merge.sources, merge.problems)
+
+
+def _provider_key(merge: _Merge, env: Mapping[str, str]) -> None:
+    """The key of the chosen provider: its usual variable (ANTHROPIC_API_KEY, …) when no layer
+    set one; and the Ren key (REN_API_KEY) is never sent to another provider."""
+    provider = merge.values["provider"]
+    variable = PROVIDER_KEYS[provider]
+    from_ren_env = merge.sources["api_key"] == f"env {env_name('api_key')}"
+    if provider != "ren" and from_ren_env:
+        merge.values["api_key"], merge.sources["api_key"] = None, "default"
+    if merge.values["api_key"] is None and variable and variable != env_name("api_key"):
+        value = env.get(variable, "").strip()
+        if value:
+            merge.values["api_key"], merge.sources["api_key"] = value, f"env {variable}"
 
 
 def resolve_api_key(settings: Settings, *, timeout: float = 10.0) -> str | None:

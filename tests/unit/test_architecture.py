@@ -249,3 +249,17 @@ def test_a_cut_always_leaves_no_cycle(edges: set[tuple[str, str]]) -> None:
     nodes = sorted({n for e in edges for n in e})
     cut, _ = smallest_cut(nodes, sorted(edges))
     assert _acyclic(e for e in edges if e not in cut)
+
+
+def test_external_packages_are_named_by_their_top_level() -> None:
+    from ren_lsp.architecture.resolve import external_name
+
+    assert external_name("os.path", "python") == "os"
+    assert external_name(".sibling", "python") is None
+    assert external_name("@scope/pkg/deep/file", "typescript") == "@scope/pkg"
+    assert external_name("react-dom/client", "javascript") == "react-dom"
+    assert external_name("./local", "javascript") is None
+    assert external_name("std::collections::HashMap", "rust") == "std"
+    assert external_name("crate::parser", "rust") is None
+    assert external_name("github.com/spf13/cobra", "go") == "github.com/spf13/cobra"
+    assert external_name("<stdio.h>", "c") == "stdio.h"
