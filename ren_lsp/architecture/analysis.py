@@ -165,10 +165,13 @@ def _externals(used: dict[tuple[str, str, str], set[str]], manifests: Manifests
     names = {x.name for x in found}
     unused = [dist for dist, runtime in sorted(manifests.python.items()) if runtime
               and dist not in imported_dists and not import_names_of(dist) & names]
+    # a module or package of the tree itself resolves to its files, never to an external
+    local = set(manifests.go_modules.values()) | {
+        str(data["name"]) for data in manifests.packages.values() if "name" in data}
     for table in (manifests.node, manifests.go):
         unused += [name for name, runtime in sorted(table.items()) if runtime
                    and not any(n == name or n.startswith(name + "/") for n in names)
-                   and not name.startswith("@types/")]
+                   and not name.startswith("@types/") and name not in local]
     return found, unused
 
 

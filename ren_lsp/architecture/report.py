@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from ren_lsp.architecture.layout import folder_graph, folder_of, mermaid
-from ren_lsp.architecture.model import Analysis, Cycle
+from ren_lsp.architecture.model import Analysis, Cycle, SourceFile
 
 TOP = 8
 MAX_ROWS = 25
@@ -35,6 +35,24 @@ def _cycle_lines(number: int, cycle: Cycle) -> list[str]:
                                          for e in cycle.cut[:10])
                  + (" …" if len(cycle.cut) > 10 else "") + ".")
     return lines
+
+
+def _merge_go_packages(files: dict[str, SourceFile], imports: dict[str, set[str]],
+                       importers: dict[str, set[str]]) -> dict[str, str]:
+    """Go imports whole packages: count a package's files as one hub, named by its folder.
+    Returns what to say after each package's name."""
+    package_of = {p: folder_of(p) + "/" for p, f in files.items()
+                  if f.language == "go" and not f.test}
+    sizes = Counter(package_of.values())
+    for table in (imports, importers):
+        for path in list(table):
+            table[path] = {package_of.get(p, p) for p in table[path]}
+            if path in package_of:
+                table.setdefault(package_of[path], set()).update(table.pop(path))
+    for table in (imports, importers):
+        for name, members in table.items():
+            members.discard(name)
+    return {name: f" (Go package, {count} files)" for name, count in sizes.items()}
 
 
 def render(analysis: Analysis, *, title: str = "Architecture") -> str:
@@ -96,13 +114,15 @@ def render(analysis: Analysis, *, title: str = "Architecture") -> str:
         out.append(f"- `{f.path}`: {f.lines} lines, {f.definitions} definitions")
 
     out += ["", "## Most connected modules", ""]
-    hubs = [p for p in files if not files[p].test and (imports[p] or importers[p])]
-    outside = {p: sum(not files[i].test for i in importers[p]) for p in hubs}
+    labels = _merge_go_packages(files, imports, importers)
+    hubs = [p for p in imports.keys() | importers.keys()
+            if (p not in files or not files[p].test) and (imports[p] or importers[p])]
+    outside = {p: sum(i not in files or not files[i].test for i in importers[p]) for p in hubs}
     # what the code leans on: importers outside the tests first
     hubs.sort(key=lambda p: (-outside[p], -len(importers[p]), -len(imports[p]), p))
     for path in hubs[:TOP]:
         tests = len(importers[path]) - outside[path]
-        out.append(f"- `{path}`: imports {len(imports[path])}, imported by "
+        out.append(f"- `{path}`{labels.get(path, '')}: imports {len(imports[path])}, imported by "
                    f"{len(importers[path])}" + (f" ({tests} of them tests)" if tests else ""))
     if not hubs:
         out.append("No module imports another.")

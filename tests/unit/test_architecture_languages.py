@@ -16,6 +16,7 @@ go 1.22
 require (
 \tgithub.com/spf13/cobra v1.8.0
 \tgithub.com/unused/thing v0.1.0
+\texample.com/tool v0.0.0
 \tgolang.org/x/sys v0.20.0 // indirect
 )
 """
@@ -41,11 +42,13 @@ def test_go_resolves_the_module_root_package_and_keeps_tests_apart(tmp_path: Pat
     assert external(analysis, "testing") == ("stdlib", True)
     assert external(analysis, "github.com/spf13/cobra") == ("third-party", True)
     assert "example.com/tool" not in {x.name for x in analysis.externals}
-    assert analysis.declared_unused == ("github.com/unused/thing",)  # indirect ones not listed
+    # neither indirect requires nor the module itself (it resolves to its files)
+    assert analysis.declared_unused == ("github.com/unused/thing",)
     assert [(p.file, p.why) for p in analysis.entry_points] == [
         ("cmd/tool/main.go", "Go `package main` (the command in `cmd/tool`)")]
     hubs = render(analysis).split("## Most connected modules")[1]
-    assert "- `tool.go`: imports 0, imported by 1" in hubs
+    assert "- `./` (Go package, 2 files): imports 1, imported by 1" in hubs  # packages, not files
+    assert "tool.go" not in hubs
 
 
 def test_typescript_relative_index_extension_paths_and_dynamic_imports(tmp_path: Path) -> None:
