@@ -28,16 +28,15 @@ __all__ = ["analyze_index", "modules_of", "report_of"]
 _BUILD_FOLDERS = ("build", "dist", "out", "target", "vendor", "third_party", "_vendor")
 
 
-def modules_of(index: Index, prefix: str = "") -> tuple[list[Listed], dict[str, FileRecord]]:
-    """The indexed files under ``prefix`` (paths relative to it), and their records by path."""
+def modules_of(index: Index) -> tuple[list[Listed], dict[str, FileRecord]]:
+    """The indexed files of the workspace (by key), and their records by key."""
     from ren_lsp.architecture.analysis import Listed
 
     with index.lock:
         # Files outside every workspace folder (opened from elsewhere) are not part of it.
-        records = {r.key[len(prefix):]: r for r in index.records.values()
-                   if r.root >= 0 and r.key.startswith(prefix)}
-    listed = [Listed(path, r.language, len(r.definitions), r.imports)
-              for path, r in sorted(records.items())]
+        records = {r.key: r for r in index.records.values() if r.root >= 0}
+    listed = [Listed(key, r.language, len(r.definitions), r.imports)
+              for key, r in sorted(records.items())]
     return listed, records
 
 
@@ -45,20 +44,19 @@ def analyze_index(index: Index, prefix: str = "") -> Analysis | None:
     """The analysis of the indexed folder ``prefix`` ("" or ``"dir/"``); None without code."""
     from ren_lsp.architecture.analysis import analyze, is_code
 
-    listed, records = modules_of(index, prefix)
-    if not any(is_code(item) for item in listed):
+    listed, records = modules_of(index)
+    if not any(is_code(item) and item.path.startswith(prefix) for item in listed):
         return None
 
-    def read(path: str) -> str | None:
-        return index.text_of(records[path].key) if path in records else None
+    def read(key: str) -> str | None:
+        return index.text_of(key) if key in records else None
 
-    def approximate(path: str, spec: str) -> list[str]:
-        keys = index.graph.resolve(records[path], spec)
-        return [key[len(prefix):] for key in keys if key.startswith(prefix)]
+    def approximate(path: str, spec: str) -> set[str]:
+        return index.graph.resolve(records[path], spec)
 
     root = _folder_path(index, prefix)
     return analyze(str(root) if root else prefix.rstrip("/") or ".", listed, read, approximate,
-                   _left_out(root) if root else [])
+                   _left_out(root) if root else [], within=prefix)
 
 
 def report_of(index: Index, prefix: str = "", *, title: str = "Architecture") -> str | None:

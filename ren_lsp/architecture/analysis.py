@@ -59,16 +59,21 @@ def is_doc(path: str) -> bool:
 
 def analyze(root: str, listed: Iterable[Listed], read: Callable[[str], str | None],
             approximate: Callable[[str, str], Iterable[str]] | None = None,
-            notes: Iterable[str] = ()) -> Analysis:
-    """Analyse the files ``listed`` under ``root``; ``read`` gives a file's text by its path,
-    ``approximate(path, spec)`` the files an import of an approximate language names."""
+            notes: Iterable[str] = (), within: str = "") -> Analysis:
+    """Analyse the code files ``listed`` under ``within`` ("" or ``"dir/"``).
+
+    Every listed file counts for resolution and manifests (a subfolder's imports resolve as in
+    the whole workspace), but only those under ``within`` are analysed, and paths come out
+    relative to it. ``read`` gives a file's text by its path, ``approximate(path, spec)`` the
+    files an import of an approximate language names.
+    """
     everything = list(listed)
     manifests = read_manifests([f.path for f in everything], read)
     resolver = Resolver([f.path for f in everything], manifests)
     resolver.note_shadows()
     files: dict[str, SourceFile] = {}
     for item in everything:
-        if is_code(item):
+        if is_code(item) and item.path.startswith(within):
             files[item.path] = _source_file(item, read(item.path) or "")
     edges: dict[tuple[str, str, str], Edge] = {}
     used: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -89,16 +94,46 @@ def analyze(root: str, listed: Iterable[Listed], read: Callable[[str], str | Non
     all_notes = [*manifests.problems, *notes]
     all_notes += [f"`{file}` is named like the standard library's `{name}`: `import {name}` "
                   "gets the standard library's module, never this file; renaming it avoids "
-                  "the confusion." for file, name in sorted(resolver.shadows.items())]
+                  "the confusion." for file, name in sorted(resolver.shadows.items())
+                  if file in files]
     if not manifests.go_modules and any(f.language == "go" for f in files.values()):
         all_notes.append("No go.mod was found: Go imports are matched by folder name only.")
     if not manifests.files:
         all_notes.append("No manifest (pyproject.toml, requirements*.txt, package.json, go.mod)"
-                         " was found: third-party imports cannot be checked against one.")
-    return Analysis(root, files, edge_list, tuple(cycles),
-                    tuple(deferred_cycles(edge_list, cycles)), tuple(externals), tuple(unused),
-                    tuple(_entry_points(files, manifests, resolver)), tuple(manifests.files),
-                    tuple(all_notes))
+                         " is in this folder: third-party imports are not checked against one.")
+    analysis = Analysis(root, files, edge_list, tuple(cycles),
+                        tuple(deferred_cycles(edge_list, cycles)), tuple(externals),
+                        # what a subfolder does not import, the rest of the workspace may
+                        () if within else tuple(unused),
+                        tuple(_entry_points(files, manifests, resolver)),
+                        tuple(manifests.files), tuple(all_notes))
+    return _rebase(analysis, within) if within else analysis
+
+
+def _rebase(analysis: Analysis, within: str) -> Analysis:
+    """The same analysis with paths relative to the folder ``within`` ("dir/")."""
+    def path(p: str) -> str:
+        return p[len(within):] if p.startswith(within) else posixpath.relpath(p, within)
+
+    def edge(e: Edge) -> Edge:
+        return attrs.evolve(e, source=path(e.source), target=path(e.target))
+
+    def note(text: str) -> str:
+        return text.replace(f"`{within}", "`")
+
+    return attrs.evolve(
+        analysis,
+        files={path(p): attrs.evolve(f, path=path(p)) for p, f in analysis.files.items()},
+        edges=tuple(edge(e) for e in analysis.edges),
+        cycles=tuple(attrs.evolve(c, files=tuple(path(f) for f in c.files),
+                                  closing_edges=tuple(edge(e) for e in c.closing_edges),
+                                  cut=tuple(edge(e) for e in c.cut)) for c in analysis.cycles),
+        deferred_cycles=tuple(tuple(path(f) for f in c) for c in analysis.deferred_cycles),
+        externals=tuple(attrs.evolve(x, used_by=tuple(path(u) for u in x.used_by))
+                        for x in analysis.externals),
+        entry_points=tuple(attrs.evolve(p, file=path(p.file)) for p in analysis.entry_points),
+        manifests=tuple(path(m) for m in analysis.manifests),
+        notes=tuple(note(n) for n in analysis.notes))
 
 
 def _source_file(item: Listed, text: str) -> SourceFile:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -70,7 +70,7 @@ def _join(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
 
 
-def _nearest(path: str, table: dict[str, object]) -> str | None:
+def _nearest(path: str, table: Mapping[str, object]) -> str | None:
     """The deepest folder of ``table`` that contains ``path``."""
     folder = path.rpartition("/")[0]
     while True:
@@ -260,7 +260,7 @@ class Resolver:
             return Resolution((hit,)) if hit else _NONE
         if spec.startswith("/") or "://" in spec:
             return _NONE
-        config = _nearest(path, self.manifests.tsconfigs)  # type: ignore[arg-type]
+        config = _nearest(path, self.manifests.tsconfigs)
         if config is not None:
             base, paths = self.manifests.tsconfigs[config]
             start = config if base is None else base

@@ -263,3 +263,24 @@ def test_external_packages_are_named_by_their_top_level() -> None:
     assert external_name("crate::parser", "rust") is None
     assert external_name("github.com/spf13/cobra", "go") == "github.com/spf13/cobra"
     assert external_name("<stdio.h>", "c") == "stdio.h"
+
+
+def test_a_subfolder_resolves_as_in_the_whole_workspace(tmp_path: Path) -> None:
+    analyse(tmp_path, {
+        "pyproject.toml": '[project]\nname = "pkg"\ndependencies = ["requests", "rich"]\n',
+        "src/pkg/__init__.py": "",
+        "src/pkg/a.py": "import requests\nfrom pkg import b\nfrom tools import helper\n",
+        "src/pkg/b.py": "",
+        "tools/__init__.py": "", "tools/helper.py": "",
+    })
+    engine = ContextEngine([tmp_path], use_cache=False)
+    engine.build_sync()
+    analysis = analyze_index(engine.index, "src/")
+    assert analysis is not None
+    assert sorted(analysis.files) == ["pkg/__init__.py", "pkg/a.py", "pkg/b.py"]
+    assert pairs(analysis) == {("pkg/a.py", "pkg/b.py")}  # tools/ is outside the folder
+    assert external(analysis, "requests") == ("third-party", True)  # by ../pyproject.toml
+    assert "tools" not in {x.name for x in analysis.externals}  # a workspace module
+    assert analysis.manifests == ("../pyproject.toml",)
+    assert analysis.declared_unused == ()  # `rich` may be used elsewhere in the workspace
+    assert analyze_index(engine.index, "docs/") is None
