@@ -180,8 +180,8 @@ def main() -> int:
             continue
         rows.append(json.loads(done.stdout))
     print(f"{'tree':<28} {'files':>5} {'edges':>6} {'edges/s':>8} {'vs ast':>6} {'vs old':>6} "
-          f"{'index s':>7} {'RSS MB':>7} {'P new':>6} {'R new':>6} {'P ctx':>6} {'R ctx':>6} "
-          f"{'P old':>6} {'R old':>6} {'kinds':>5}")
+          f"{'index s':>7} {'RSS MB':>7} {'+an MB':>6} {'P new':>6} {'R new':>6} {'P ctx':>6} "
+          f"{'R ctx':>6} {'P old':>6} {'R old':>6} {'kinds':>5}")
     for row in rows:
         name = Path(str(row["tree"])).resolve().name[:28]
         rate = float(row["edges"]) / float(row["analysis_s"])  # type: ignore[arg-type]
@@ -190,12 +190,14 @@ def main() -> int:
         ours, ctx, old = row["ours"], row["context"], row["before"]
         print(f"{name:<28} {row['files']:>5} {row['edges']:>6} {rate:>8.0f} {ratio:>5.2f}x "
               f"{old_ratio:>5.2f}x "
-              f"{row['index_s']:>7.1f} {row['rss_mb']:>7.0f} {ours[0]:>6.3f} {ours[1]:>6.3f} "
+              f"{row['index_s']:>7.1f} {row['rss_mb']:>7.0f} {row['analysis_rss_mb']:>6.0f} "
+              f"{ours[0]:>6.3f} {ours[1]:>6.3f} "
               f"{ctx[0]:>6.3f} {ctx[1]:>6.3f} {old[0]:>6.3f} {old[1]:>6.3f} {row['kinds']:>5.3f}")
     print("\nedges/s: file edges found per second of analysis (index built beforehand); 'vs ast':"
           " the independent resolver's time over the analysis's (>1: the analysis is faster); 'vs"
           " old': the same for the old report's work (its graph, reading every file);"
-          " RSS: the process's peak (index + analysis); P/R: edge precision / recall against"
+          " RSS: the process's peak (index + analysis), +an: what the analysis added to it;"
+          " P/R: edge precision / recall against"
           " the independent resolver (new: the analysis, ctx: the context engine's graph, old: that"
           " graph as on main before this branch, which the report used);"
           " kinds: shared edges whose runtime/type/lazy kind agrees.")
