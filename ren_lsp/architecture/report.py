@@ -3,10 +3,10 @@ reads first. Long lists are cut with a count of the rest; the JSON has everythin
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 
 from ren_lsp.architecture.layout import folder_graph, folder_of, mermaid
-from ren_lsp.architecture.model import Analysis, Cycle, SourceFile
+from ren_lsp.architecture.model import Analysis, Cycle, Edge, SourceFile
 
 TOP = 8
 MAX_ROWS = 25
@@ -28,13 +28,39 @@ def _cycle_lines(number: int, cycle: Cycle) -> list[str]:
         lines.append("   Closed by: " + "; ".join(f"`{e.source}:{e.line}` → `{e.target}`"
                                                  for e in shown) + ".")
     else:
-        lines.append(f"   Closed by {len(closing)} runtime imports between these files.")
+        loop = _shortest_loop(cycle)
+        lines.append(f"   Closed by {len(closing)} runtime imports between these files; the "
+                     "shortest loop: " + " → ".join(f"`{e.source}:{e.line}`" for e in loop)
+                     + f" → `{loop[0].source}`.")
     word = "Breaking" if cycle.cut_exact else "Breaking (a small set, found greedily)"
     lines.append(f"   {word} {len(cycle.cut)} import{'s' if len(cycle.cut) != 1 else ''} "
                  "ends it: " + "; ".join(f"`{e.source}:{e.line}` → `{e.target}`"
                                          for e in cycle.cut[:10])
                  + (" …" if len(cycle.cut) > 10 else "") + ".")
     return lines
+
+
+def _shortest_loop(cycle: Cycle) -> list[Edge]:
+    """The fewest closing edges that go round once (breadth first from each file)."""
+    out: dict[str, list[Edge]] = defaultdict(list)
+    for edge in cycle.closing_edges:
+        out[edge.source].append(edge)
+    best: list[Edge] = list(cycle.closing_edges)
+    for start in cycle.files:
+        paths: dict[str, list[Edge]] = {start: []}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if len(paths[node]) + 1 >= len(best):
+                continue
+            for edge in out[node]:
+                if edge.target == start:
+                    best = [*paths[node], edge]
+                    break
+                if edge.target not in paths:
+                    paths[edge.target] = [*paths[node], edge]
+                    queue.append(edge.target)
+    return best
 
 
 def _merge_go_packages(files: dict[str, SourceFile], imports: dict[str, set[str]],

@@ -10,7 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ren_lsp.architecture import analyze_index
-from ren_lsp.architecture.cycles import _acyclic, smallest_cut, strongly_connected
+from ren_lsp.architecture.cycles import (
+    _acyclic,
+    disjoint_cycles,
+    smallest_cut,
+    strongly_connected,
+)
 from ren_lsp.architecture.model import Analysis
 from ren_lsp.architecture.report import render
 from ren_lsp.context import ContextEngine
@@ -243,12 +248,27 @@ def test_every_node_of_a_component_reaches_every_other(graph: dict[str, set[str]
             assert node in members
 
 
+def test_a_barrel_module_cycle_gets_a_proven_cut_and_its_shortest_loop(tmp_path: Path) -> None:
+    parts = [f"part{i}" for i in range(6)]
+    analysis = analyse(tmp_path, {
+        "index.ts": "".join(f'export * from "./{p}";\n' for p in parts),
+        **{f"{p}.ts": 'import {x} from "./index";\n' for p in parts},
+    })
+    (cycle,) = analysis.cycles
+    assert len(cycle.closing_edges) == 12 and len(cycle.cut) == 6
+    assert cycle.cut_exact  # six cycles share no edge: six cuts are needed
+    text = render(analysis)
+    assert "the shortest loop: `index.ts:1` → `part0.ts:1` → `index.ts`." in text
+    assert "found greedily" not in text
+
+
 @given(st.sets(st.tuples(st.sampled_from("abcdef"), st.sampled_from("abcdef")), max_size=14))
 def test_a_cut_always_leaves_no_cycle(edges: set[tuple[str, str]]) -> None:
     edges = {e for e in edges if e[0] != e[1]}
     nodes = sorted({n for e in edges for n in e})
-    cut, _ = smallest_cut(nodes, sorted(edges))
+    cut, exact = smallest_cut(nodes, sorted(edges))
     assert _acyclic(e for e in edges if e not in cut)
+    assert disjoint_cycles(edges) <= len(cut)  # a lower bound, never above a real cut
 
 
 def test_external_packages_are_named_by_their_top_level() -> None:
