@@ -269,6 +269,11 @@ def test_a_cut_always_leaves_no_cycle(edges: set[tuple[str, str]]) -> None:
     cut, exact = smallest_cut(nodes, sorted(edges))
     assert _acyclic(e for e in edges if e not in cut)
     assert disjoint_cycles(edges) <= len(cut)  # a lower bound, never above a real cut
+    if exact and cut:  # proven smallest: no set of one edge fewer breaks every cycle
+        from itertools import combinations
+
+        assert not any(_acyclic(e for e in edges if e not in set(fewer))
+                       for fewer in combinations(sorted(edges), len(cut) - 1))
 
 
 def test_external_packages_are_named_by_their_top_level() -> None:
