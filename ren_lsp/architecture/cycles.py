@@ -166,6 +166,8 @@ def smallest_cut(nodes: list[str], pairs: list[tuple[str, str]]
                  ) -> tuple[list[tuple[str, str]], bool]:
     """The fewest edges whose removal leaves ``pairs`` acyclic, and whether that is proven."""
     pairs = sorted(set(pairs))
+    if _acyclic(pairs):
+        return [], True
     tried_below = 0  # every set smaller than this has been tried
     spent = 0
     for size in range(1, 4):
