@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ren_lsp.jsonschemas import validator
 from tests.conftest import clean_env
 
 FILES = {
@@ -46,6 +47,7 @@ def test_json_has_the_documented_shape(repo: Path, tmp_path: Path) -> None:
     done = run(str(repo), "--json", home=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
+    validator("architecture.schema.json").validate(result)
     for key in ("root", "language_of", "modules", "edges", "cycles", "externals",
                 "declared_unused", "entry_points"):
         assert key in result

@@ -19,6 +19,7 @@ from ren_lsp.architecture.cycles import (
 from ren_lsp.architecture.model import Analysis
 from ren_lsp.architecture.report import render
 from ren_lsp.context import ContextEngine
+from ren_lsp.jsonschemas import validator
 
 
 def analyse(root: Path, files: dict[str, str]) -> Analysis:
@@ -31,6 +32,7 @@ def analyse(root: Path, files: dict[str, str]) -> Analysis:
     engine.build_sync()
     analysis = analyze_index(engine.index)
     assert analysis is not None
+    validator("architecture.schema.json").validate(analysis.to_json())  # what --json prints
     return analysis
 
 
