@@ -18,8 +18,6 @@ import json
 import math
 import os
 import re
-import shlex
-import subprocess
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,8 +26,6 @@ from typing import Any
 
 import attrs
 import platformdirs
-
-from ren_lsp.models.errors import MissingKeyError
 
 APP_NAME = "ren-lsp"
 ENV_PREFIX = "REN_"
@@ -218,20 +214,28 @@ class Resolved:
 
 
 def wire_name(field: str) -> str:
-    """The camelCase name of a setting on the wire: ``max_tokens`` -> ``maxTokens``."""
-    first, *rest = field.split("_")
-    return first + "".join(part.capitalize() for part in rest)
+    """The camelCase name of a setting on the wire: ``max_tokens`` -> ``maxTokens``; a group
+    is written with two underscores: ``agent__max_steps`` -> ``agent.maxSteps``."""
+
+    def camel(name: str) -> str:
+        first, *rest = name.split("_")
+        return first + "".join(part.capitalize() for part in rest)
+
+    return ".".join(camel(part) for part in field.split("__"))
 
 
 def env_name(field: str) -> str:
-    """The environment variable of a setting: ``max_tokens`` -> ``REN_MAX_TOKENS``."""
-    return ENV_PREFIX + field.upper()
+    """The environment variable of a setting: ``max_tokens`` -> ``REN_MAX_TOKENS``,
+    ``agent__max_steps`` -> ``REN_AGENT_MAX_STEPS``."""
+    return ENV_PREFIX + field.replace("__", "_").upper()
 
 
 _FIELDS: tuple[attrs.Attribute[Any], ...] = attrs.fields(Settings)
 _BY_WIRE_NAME: Mapping[str, attrs.Attribute[Any]] = MappingProxyType(
     {wire_name(f.name): f for f in _FIELDS}
 )
+#: the groups of settings ("agent" of agent.maxSteps): a layer may nest them as objects
+GROUPS = frozenset(name.split(".")[0] for name in _BY_WIRE_NAME if "." in name)
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path:
@@ -288,7 +292,8 @@ def unknown_setting_problem(key: object, layer: str, value: object = None) -> st
     if close:
         return f"{problem} (did you mean {close[0]!r}?)"
     if isinstance(value, Mapping):
-        return f"{problem} (settings are not nested: put them at the top level)"
+        groups = f", or in the groups {', '.join(sorted(GROUPS))}" if GROUPS else ""
+        return f"{problem} (settings are not nested: put them at the top level{groups})"
     return problem
 
 
@@ -317,8 +322,13 @@ class _Merge:
         self.values[field.name] = value
         self.sources[field.name] = layer
 
-    def apply(self, layer: str, data: Mapping[Any, Any]) -> None:
+    def apply(self, layer: str, data: Mapping[Any, Any], group: str = "") -> None:
         for key, raw in data.items():
+            if isinstance(key, str) and group:
+                key = f"{group}.{key}"
+            if isinstance(key, str) and key in GROUPS and isinstance(raw, Mapping):
+                self.apply(layer, raw, key)  # {"agent": {"maxSteps": 5}}, or a TOML table
+                continue
             field = _BY_WIRE_NAME.get(key) if isinstance(key, str) else None
             if field is None:
                 self.problems.append(unknown_setting_problem(key, layer, raw))
@@ -403,41 +413,3 @@ def _provider_key(merge: _Merge, env: Mapping[str, str]) -> None:
         value = env.get(variable, "").strip()
         if value:
             merge.values["api_key"], merge.sources["api_key"] = value, f"env {variable}"
-
-
-def resolve_api_key(settings: Settings, *, timeout: float = 10.0) -> str | None:
-    """The API key: ``settings.api_key``, else the first line ``api_key_command`` prints.
-
-    Returns None when neither is set (the caller raises ``MissingKeyError()``). Raises
-    ``MissingKeyError`` naming the command and how it failed, never what it printed.
-    """
-    if settings.api_key:
-        return settings.api_key
-    command = settings.api_key_command
-    if not command:
-        return None
-    what = f"apiKeyCommand `{command}`"
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise MissingKeyError(f"{what} could not be parsed ({exc})") from None
-    if not argv:
-        return None
-    try:
-        # No shell; stdin and stdout must not be ours: over stdio they are the LSP transport.
-        done = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise MissingKeyError(f"{what} did not finish within {timeout:g} s") from None
-    except OSError as exc:
-        raise MissingKeyError(f"{what} could not be run ({exc.strerror})") from None
-    if done.returncode != 0:
-        raise MissingKeyError(
-            f"{what} failed with exit status {done.returncode} (run it in a terminal to see why)"
-        )
-    lines = done.stdout.decode("utf-8", errors="replace").strip().splitlines()
-    if not lines:
-        raise MissingKeyError(f"{what} printed nothing (exit status 0)")
-    # `pass show` prints the secret on the first line and optional metadata after it.
-    return lines[0].strip()

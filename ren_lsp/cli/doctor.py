@@ -51,7 +51,7 @@ def print_settings(resolved: Resolved) -> None:
 async def run_checks(settings: Settings, report: Report, *, api_key: str | None = None) -> None:
     import httpx
 
-    from ren_lsp.config import resolve_api_key
+    from ren_lsp.keys import resolve_api_key
     from ren_lsp.models import Request, client_from_settings, dialect, errors, model_for
     from ren_lsp.models.client import check_base_url, is_loopback
 

@@ -72,7 +72,7 @@ def client_from_settings(settings: Settings, *, role: str = "default",
                          **overrides: object) -> HTTPModelClient:
     """A client for the settings' provider; the key is resolved lazily (``api_key`` may be a
     function), and only ever from the provider's own key settings."""
-    from ren_lsp.config import resolve_api_key
+    from ren_lsp.keys import resolve_api_key
     from ren_lsp.models.client import HTTPModelClient, RetryPolicy, Timeouts
 
     kwargs: dict[str, object] = dict(

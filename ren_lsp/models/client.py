@@ -16,96 +16,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
-import ipaddress
 import logging
-import random
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import attrs
 import httpx
 
 from ren_lsp import __version__
 from ren_lsp.models import errors
 from ren_lsp.models.backend import Decoder, Dialect
+from ren_lsp.models.rules import (
+    RetryPolicy,
+    Timeouts,
+    Watchdog,
+    check_base_url,
+    is_loopback,
+    retry_after,
+)
 from ren_lsp.models.types import Event, Reply, Request, TextDelta
 
 log = logging.getLogger(__name__)
 
 KeySource = str | Callable[[], str | None] | None
 USER_AGENT = f"ren-lsp/{__version__}"
-
-
-@attrs.frozen
-class Timeouts:
-    """Seconds. ``first_byte``: until the reply starts; ``event_gap``: between two reads."""
-
-    connect: float = 10.0
-    first_byte: float = 60.0
-    event_gap: float = 60.0
-
-
-@attrs.frozen
-class RetryPolicy:
-    max_retries: int = 3
-    backoff_base: float = 0.5
-    backoff_max: float = 8.0
-    #: a retry-after longer than this is not waited for: the error is reported instead
-    retry_after_max: float = 60.0
-
-    def delay(self, attempt: int, error: errors.ModelError) -> float | None:
-        """Seconds to wait before retry number ``attempt + 1``, or None to give up."""
-        if attempt >= self.max_retries:
-            return None
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return retry_after if retry_after <= self.retry_after_max else None
-        # Exponential backoff with jitter, so many clients do not retry in lockstep.
-        ceiling = min(self.backoff_max, self.backoff_base * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling)
-
-
-def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """``retry-after`` in seconds: delta-seconds or an HTTP date (RFC 9110); None if absent."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in {"localhost", "localhost."}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: str, service: str = "the Ren API") -> str:
-    """The normalised base URL, or a ConfigurationError before anything is sent."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise errors.ConfigurationError(
-            f"The base URL of {service} '{base_url}' is not an http(s) URL with a host: fix "
-            "the baseUrl setting.")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise errors.InsecureURLError(
-            f"Refusing to send requests over plain http to {parts.hostname}: use an https:// "
-            "baseUrl (plain http is allowed only to loopback addresses).")
-    return base_url.rstrip("/")
+__all__ = ["HTTPModelClient", "ModelClient", "ModelStream", "RetryPolicy", "Timeouts",
+           "check_base_url", "collect", "is_loopback", "retry_after"]
 
 
 class ModelClient(Protocol):
@@ -358,28 +295,36 @@ class ModelStream:
                 f"{dialect.service_cap} did not answer with a stream (content type "
                 f"'{content_type or 'none'}'): check the baseUrl setting.")
         chunks = self._response.aiter_bytes()
-        timeout, phase = timeouts.first_byte, "first_byte"
         decoder = self._decoder
-        speaker = dialect.speaker_cap
-        while True:
-            try:
-                async with asyncio.timeout(timeout):
-                    chunk = await anext(chunks)
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                what = "did not start answering" if phase == "first_byte" else "stopped sending"
-                setting = "firstByteTimeout" if phase == "first_byte" else "eventTimeout"
-                raise errors.APITimeoutError(
-                    f"{speaker} {what} for {timeout:g} s; the answer so far is kept. Try again, "
-                    f"or raise {setting}.", phase=phase, partial_text=decoder.text) from None
-            except httpx.TransportError as exc:
-                raise self._broken(f"the connection failed ({type(exc).__name__})") from None
-            timeout, phase = timeouts.event_gap, "event_gap"
-            for event in decoder.feed(chunk):
-                yield event
-            if decoder.done:
-                return
+        watch = Watchdog(timeouts.first_byte)
+        try:
+            while True:
+                try:
+                    chunk = await watch.read(anext(chunks))
+                except StopAsyncIteration:
+                    # The end ends the last line (a lone CR may have been held for an LF).
+                    for event in decoder.feed(b"\n"):
+                        yield event
+                    if decoder.done:
+                        return
+                    break
+                except httpx.TransportError as exc:
+                    raise self._broken(f"the connection failed ({type(exc).__name__})") from None
+                except TimeoutError:
+                    first = watch.phase == "first_byte"
+                    what = "did not start answering" if first else "stopped sending"
+                    setting = "firstByteTimeout" if first else "eventTimeout"
+                    raise errors.APITimeoutError(
+                        f"{dialect.speaker_cap} {what} for {watch.limit:g} s; the answer so far "
+                        f"is kept. Try again, or raise {setting}.", phase=watch.phase,
+                        partial_text=decoder.text) from None
+                watch.phase, watch.limit = "event_gap", timeouts.event_gap
+                for event in decoder.feed(chunk):
+                    yield event
+                if decoder.done:
+                    return
+        finally:
+            watch.stop()
         raise self._broken("the connection closed early")
 
     def _broken(self, why: str) -> errors.BrokenStreamError:

@@ -13,7 +13,7 @@ SYSTEM = (
 LANGUAGES = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
     ".cjs": "javascript", ".jsx": "jsx", ".ts": "typescript", ".tsx": "tsx", ".go": "go",
-    ".rs": "rust", ".java": "java", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp",
+    ".rs": "rust", ".java": "java", ".c": "c", ".h": "cpp", ".cc": "cpp", ".cpp": "cpp",
     ".hpp": "cpp", ".cs": "csharp", ".rb": "ruby", ".php": "php", ".lua": "lua",
     ".sh": "sh", ".bash": "sh", ".sql": "sql", ".toml": "toml", ".yaml": "yaml",
     ".yml": "yaml", ".json": "json", ".md": "markdown", ".kt": "kotlin", ".swift": "swift",

@@ -1,8 +1,8 @@
 """Every dialect of the emulator over a real loopback socket, read by a raw httpx client.
 
 The same question gets the same canned text in ren, anthropic, openai and ollama, each in its
-own wire shapes; a scripted conversation round-trips a tool call in each; each dialect's key
-rules and schema refusals hold. Faults per dialect are in test_emulator_dialect_faults.py.
+own wire shapes; a scripted conversation round-trips a tool call in each. Keys and schema
+refusals are in test_emulator_dialect_refusals.py, faults in test_emulator_dialect_faults.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ren_lsp.emulator import Emulator, Fault, Step
@@ -310,9 +310,7 @@ async def test_conversation_control_endpoint(emu: Emulator) -> None:
 # --- any text, any dialect ----------------------------------------------------------------------
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, deadline=None)
 @given(text=st.text(min_size=1, max_size=60), deltas=st.integers(1, 8))
 async def test_any_text_reassembles_in_every_dialect(text: str, deltas: int) -> None:
     async with Emulator() as emulator, httpx.AsyncClient() as http:
@@ -333,4 +331,5 @@ async def test_any_text_reassembles_in_every_dialect(text: str, deltas: int) -> 
         assert seen == {expected}
         if len(re.findall(r"\S+", text)) >= deltas:
             assert expected == text
-        json.dumps(emulator.requests[0].to_dict())  # the log stays JSON-ready
+        logged = json.loads(json.dumps([r.to_dict() for r in emulator.requests]))
+        assert [r["dialect"] for r in logged] == [d for d in DIALECTS for _ in (1, 2)]

@@ -25,10 +25,10 @@ from ren_lsp.config import (
     config_file_path,
     env_name,
     load_settings,
-    resolve_api_key,
     settings_to_wire,
     wire_name,
 )
+from ren_lsp.keys import resolve_api_key
 from ren_lsp.models.errors import MissingKeyError
 
 SCHEMA_PATH = Path(__file__).parents[2] / "schemas" / "settings.schema.json"
@@ -74,6 +74,8 @@ def test_names_are_derived_from_the_fields() -> None:
     assert wire_name("max_tokens") == "maxTokens"
     assert wire_name("first_byte_timeout") == "firstByteTimeout"
     assert wire_name("model") == "model"
+    assert wire_name("agent__max_steps") == "agent.maxSteps"
+    assert env_name("agent__max_steps") == "REN_AGENT_MAX_STEPS"
     assert env_name("api_key_command") == "REN_API_KEY_COMMAND"
 
 

@@ -18,7 +18,7 @@ export const PACKAGE_PATH = fileURLToPath(new URL("../package.json", import.meta
 export const EXCLUDED = ["apiKey"];
 
 /** Keywords carried over from the schema as they are (VS Code validates them). */
-const CARRIED = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "enum", "format", "items", "uniqueItems"];
+const CARRIED = ["enumDescriptions", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "enum", "format", "items", "uniqueItems"];
 
 /** What the schema has no keyword for, but VS Code's settings editor shows. */
 const EXTRAS = {
