@@ -1,4 +1,4 @@
-"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo.
+"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo, architecture.
 
 Every subcommand imports what it needs when it runs, so `ren-lsp --help` and the server's
 start stay quick.
@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ren_lsp import __version__
+from ren_lsp.architecture import cli as architecture_cli
 
 if TYPE_CHECKING:
     from ren_lsp.config import Resolved
 
-SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo")
+SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo", "architecture")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="a guided demo on the built-in emulator (no key needed)",
                    description="Run ren-lsp end to end on the built-in emulator.")
+    architecture_cli.add_parser(sub)
     return parser
 
 
@@ -90,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)
     handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "context": _context,
-               "doctor": _doctor, "demo": _demo}[args.command]
+               "doctor": _doctor, "demo": _demo,
+               "architecture": architecture_cli.run}[args.command]
     try:
         sys.exit(handler(args))
     except KeyboardInterrupt:

@@ -100,9 +100,12 @@ def architecture(report: str, where: str) -> str:
     return (
         f"Here is the architecture of {where}, computed from its source files (packages, "
         "imports between them, cycles, entry points, the largest and most connected modules, "
-        "external dependencies). Comment on it: the main layers and their responsibilities, "
-        "the riskiest couplings and cycles and how to break them, and what a newcomer should "
-        f"read first. Be concrete; name the modules.\n\n{report}"
+        "external dependencies checked against the manifests). Comment on it: the main layers "
+        "and their responsibilities, the riskiest couplings and cycles and how to break them "
+        "(the report names the imports that break each cycle), dependency problems, and what a "
+        "newcomer should read first. Be concrete; name the modules. What the report marks as "
+        "approximate (matched by path, or a cut found greedily) is a lead, not a fact: say so "
+        f"when you rely on it.\n\n{report}"
     )
 
 
