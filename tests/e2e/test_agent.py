@@ -323,3 +323,29 @@ async def test_bad_arguments_are_refused_at_once(start_editor: StartEditor,
         await editor.command("ren.undo", {"session": "nope"})
     assert emulator.requests == []
 
+
+
+async def test_ren_lsp_agent_in_a_terminal(emulator: Emulator, project: Path,
+                                           tmp_path: Path) -> None:
+    from tests.conftest import clean_env
+    from tests.e2e.test_cli import run
+
+    emulator.converse([{"tool": "read_file", "input": {"path": "calc.py"}}, FIX_EDIT,
+                       {"tool": "run_command", "input": {"command": "echo not-allowed"}},
+                       {"text": "Fixed the sign."}])
+    env = clean_env(tmp_path, REN_BASE_URL=emulator.base_url, REN_API_KEY=TEST_KEY)
+    code, out, err = await run("agent", "fix add", "--verify", VERIFY, "--yes",
+                               "--workspace", str(project), env=env)
+    assert code == 0, err
+    assert "### Step 2 · `edit_file calc.py`" in out and "+    return a + b" in out
+    assert "Fixed the sign." in out
+    assert err.strip().startswith(f"Verified: `{VERIFY}` passed; 3 steps, 1 file changed")
+    [refused] = tool_results(emulator, 3)
+    assert "could not be asked" in refused["content"], "--yes asks nothing"
+    assert (project / "calc.py").read_text() == FIXED
+    session = err.split('"session": "')[1].split('"')[0]
+    code, _, err = await run("agent", "--undo", session, "--workspace", str(project), env=env)
+    assert code == 0 and err.strip() == "Restored 1 file: calc.py", err
+    assert (project / "calc.py").read_text() == CALC
+    code, _, err = await run("agent", "", env=env)
+    assert code == 2 and "say what to do" in err
