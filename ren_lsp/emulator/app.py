@@ -12,6 +12,7 @@ import hmac
 import itertools
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -245,6 +246,7 @@ class _Handlers:
             await response.prepare(request)
             await response.write_eof()
             record.completed = True
+            record.finished_at = time.monotonic()
         except ConnectionError:
             record.hung_up = True
         return response

@@ -75,6 +75,7 @@ class Session:
         self._tokens = 0
         #: False once the result is being applied: that is not interrupted half-way
         self.cancellable = True
+        self.starting = "waiting for Astra…"
 
     @property
     def answer(self) -> str:
@@ -223,9 +224,12 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self._slots = Slots(lambda: self.ls.settings.max_sessions)
 
-    def run(self, command: str, title: str, body: Body, **history: Any) -> dict[str, str]:
-        """Run ``body`` as a session in the background; the command's answer, at once."""
+    def run(self, command: str, title: str, body: Body, *, starting: str = "waiting for Astra…",
+            **history: Any) -> dict[str, str]:
+        """Run ``body`` as a session in the background; the command's answer, at once.
+        ``starting`` is the progress bar's first message."""
         session = Session(self, command, title)
+        session.starting = starting
         session.history.update(history)
         self.sessions[session.id] = session
         session.task = asyncio.get_running_loop().create_task(
@@ -247,7 +251,7 @@ class SessionManager:
                 await progress.begin("waiting for another request to finish…")
             async with self._slots:
                 if not progress.begun:
-                    await progress.begin("waiting for Astra…")
+                    await progress.begin(session.starting)
                 summary = await body(session)
             await self._end(session, "done", summary)
         except asyncio.CancelledError:

@@ -70,7 +70,8 @@ def undo(ls: Server, session: str) -> dict[str, str]:
                             "run; nothing of yours was overwritten.", types.MessageType.Warning)
         return summary
 
-    return ls.sessions.run("ren.undo", "Astra: Undo", run, undone=session)
+    return ls.sessions.run("ren.undo", "Astra: Undo", run, starting="restoring files…",
+                           undone=session)
 
 
 def _disk(path: Path) -> str | None:
