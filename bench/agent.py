@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -99,7 +100,7 @@ async def one_run(count: int) -> tuple[list[float], list[float], float, float]:
                 await editor.stop()
             requests = emu.requests
     per_step, messages = [], []
-    for before, after in zip(requests, requests[1:], strict=False):
+    for before, after in itertools.pairwise(requests):
         assert before.finished_at is not None
         per_step.append(after.arrived_at - before.finished_at)
         messages.append(sum(1 for t in received if before.finished_at <= t < after.arrived_at))
