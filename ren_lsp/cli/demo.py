@@ -94,7 +94,6 @@ async def run_demo() -> int:
         path.write_text(SAMPLE)
         (root / "tax.py").write_text(TAX)
         (root / ".env").write_text(ENV)
-        (root / "check_tax.py").write_text(CHECK)
         uri = path.as_uri()
         async with Emulator() as emu:
             say(f"The Ren API emulator is serving {emu.base_url} (canned replies, not AI)")
@@ -132,6 +131,7 @@ async def run_demo() -> int:
                     "a/billing.py", "b/billing.py"))
 
                 say("Astra: Agent (a multi-step change, verified by running check_tax.py)")
+                (root / "check_tax.py").write_text(CHECK)  # fails: the rate is 0.2
                 emu.converse(AGENT_STEPS)  # the emulator plays an agent: read, edit, done
                 editor.on_append = lambda doc_uri, text: (
                     print(text, end="", flush=True) if doc_uri.endswith(".md") else None)
