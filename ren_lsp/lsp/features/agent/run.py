@@ -70,6 +70,10 @@ class AgentRun:
 
     async def __call__(self) -> str:
         s, plan = self.s, self.plan
+        model = self.ls.model("agent")
+        if not model.supports_tools:
+            raise SessionError(f"the {model.backend} backend cannot call tools, which the agent "
+                               "needs: choose another provider for it")
         context = await s.context(question=plan.task,
                                   uri=plan.target.uri if plan.target else None,
                                   selection=plan.target.text if plan.target else "")
