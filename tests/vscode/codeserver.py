@@ -193,6 +193,11 @@ class CodeServer:
                 pids.append(int(proc.name))
         return pids
 
+    @staticmethod
+    def argv(pid: int) -> list[bytes]:
+        """A process's command line."""
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+
     async def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.returncode is not None:

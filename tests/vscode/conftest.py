@@ -161,3 +161,19 @@ async def scene(vscode: VSCode, request: pytest.FixtureRequest) -> AsyncIterator
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         await vscode.workbench.screenshot(vscode.shots / name / "failed.png")
+
+
+_SPENT: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Adds up the time of the real-VS-Code tests (CI reports it: it has a budget)."""
+    if report.nodeid.startswith("tests/vscode/"):
+        _SPENT[report.nodeid] = _SPENT.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SPENT:
+        terminalreporter.write_line(
+            f"real VS Code tests: {len(_SPENT)} in {sum(_SPENT.values()):.0f} s "
+            "(setup and teardown included)")

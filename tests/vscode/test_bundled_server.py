@@ -53,7 +53,7 @@ async def test_first_start_installs_the_bundled_server(new_user: VSCode) -> None
         assert executable.exists()
         pids = vs.code_server.server_pids()
         assert len(pids) == 1, pids
-        argv = Path(f"/proc/{pids[0]}/cmdline").read_bytes().split(b"\0")
+        argv = vs.code_server.argv(pids[0])
         assert str(executable).encode() in argv, argv
     async with wb.step("and answers"):
         await wb.select_lines(8, 2)

@@ -117,6 +117,7 @@ async def test_typing_during_refactor_survives(scene: VSCode) -> None:
         toast = await wb.wait_notification("you edited billing.py there while Astra was working")
         message = await wb.notification_text(toast)
         assert "was not applied" in message and ".md" in message, message
+        await wb.expand_notification(toast)
         await wb.screenshot(OUTPUT / "refactor-conflict.png")
     async with wb.step("the typing survives, the answer is in an output document beside"):
         assert (await wb.active_tab()).startswith("billing.py")

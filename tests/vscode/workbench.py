@@ -188,6 +188,14 @@ class Workbench:
     async def notification_text(self, toast: Locator) -> str:
         return plain(await toast.locator(".notification-list-item-message").inner_text())
 
+    async def expand_notification(self, toast: Locator) -> None:
+        """Shows a long notification whole (its chevron appears on hover)."""
+        await toast.hover()
+        chevron = toast.locator(".codicon-notifications-expand")
+        if await chevron.count():
+            await chevron.first.click()
+            await toast.locator(".notification-list-item.expanded").wait_for(timeout=SHORT)
+
     async def click_notification_button(self, toast: Locator, label: str) -> None:
         await toast.locator(".monaco-button", has_text=re.compile(f"^{re.escape(label)}$")).click()
 
