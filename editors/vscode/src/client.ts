@@ -17,7 +17,8 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { bundledWheel, findPython, installedWheel, installPrivate, privateEnv } from "./bundled";
+import { bundledWheel, installedWheel, privateEnv } from "./bundled";
+import { installBundled } from "./install";
 import { documentSelector } from "./languages";
 import { CrashPolicy } from "./errors";
 import { describe } from "./logging";
@@ -208,7 +209,7 @@ export class RenClient implements vscode.Disposable {
     if (installed !== undefined && wheel !== undefined && installed !== path.basename(wheel)) {
       // The user chose the private environment before: bring it to the extension's version.
       log.info(`Updating the private environment from ${installed} to ${path.basename(wheel)}.`);
-      installed = (await this.installBundled(wheel)) ? path.basename(wheel) : undefined;
+      installed = (await installBundled(this.deps, wheel)) ? path.basename(wheel) : undefined;
     }
     const settings: ServerSettings = {
       path: config.get<string>("server.path"),
@@ -323,7 +324,7 @@ export class RenClient implements vscode.Disposable {
     );
     if (choice === "Install") {
       await this.enqueue(async () => {
-        if (await this.installBundled(wheel)) {
+        if (await installBundled(this.deps, wheel)) {
           await this.doStart();
         }
       });
@@ -332,44 +333,6 @@ export class RenClient implements vscode.Disposable {
     } else if (choice === "Open settings") {
       await vscode.commands.executeCommand("workbench.action.openSettings", "ren.server");
     }
-  }
-
-  /** The bundled wheel into the private environment, with progress; false (shown) on failure. */
-  private async installBundled(wheel: string): Promise<boolean> {
-    const { log, status } = this.deps;
-    const python = await findPython(vscode.workspace.getConfiguration("ren").get<string>("server.python"), this.deps.probe);
-    if ("problem" in python) {
-      log.error(`Cannot install the server: ${python.problem}.`);
-      void vscode.window.showErrorMessage(
-        `Ren: ${python.problem}. Install Python ${"3.11"} or newer, or set ren.server.python to one.`,
-      );
-      return false;
-    }
-    const env = privateEnv(this.deps.storage, process.platform);
-    log.info(`Installing ${wheel} into ${env.dir} with ${python.python} (Python ${python.version}).`);
-    status.setState("starting");
-    try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: "Ren: installing the server" },
-        (progress) =>
-          installPrivate(env, python, wheel, {
-            report: (message) => progress.report({ message }),
-            log: (line) => log.info(`[install] ${line}`),
-          }),
-      );
-    } catch (error) {
-      status.setState("failed");
-      log.error(`Installing the server failed: ${describe(error)}`);
-      void vscode.window.showErrorMessage(`Ren: ${describe(error)}. Ren: Show log has the details.`, "Show log").then((choice) => {
-        if (choice === "Show log") {
-          log.show();
-        }
-      });
-      return false;
-    }
-    log.info(`The server is installed in ${env.dir}.`);
-    void vscode.window.setStatusBarMessage("Ren: the server is installed", 8000);
-    return true;
   }
 
   private async doStop(): Promise<void> {
