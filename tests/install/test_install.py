@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -103,7 +104,10 @@ def test_build_makes_a_wheel_and_sdist_with_the_schemas_and_the_emulator(tmp_pat
     wheels = list(tmp_path.glob("ren_lsp-*.whl"))
     sdists = list(tmp_path.glob("ren_lsp-*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1, list(tmp_path.iterdir())
-    names = set(zipfile.ZipFile(wheels[0]).namelist())
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        names = set(wheel.namelist())
+        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        assert "ren-lsp = ren_lsp.cli:main" in wheel.read(entry_points).decode()
     schemas = sorted(p.name for p in (ROOT / "schemas").glob("*.json"))
     assert schemas, "no schemas in the checkout"
     for schema in schemas:
@@ -111,8 +115,14 @@ def test_build_makes_a_wheel_and_sdist_with_the_schemas_and_the_emulator(tmp_pat
     for module in ("__init__.py", "server.py", "app.py", "replies.py", "faults.py"):
         assert f"ren_lsp/emulator/{module}" in names, f"the wheel lacks the emulator's {module}"
     assert "ren_lsp/py.typed" in names
-    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "ren-lsp = ren_lsp.cli:main" in zipfile.ZipFile(wheels[0]).read(entry_points).decode()
+    with tarfile.open(sdists[0]) as archive:
+        sdist = archive.getnames()
+    top = sdist[0].split("/")[0]
+    for needed in ("pyproject.toml", "README.md", "LICENSE", "ren_lsp/emulator/server.py",
+                   *(f"schemas/{schema}" for schema in schemas)):
+        assert f"{top}/{needed}" in sdist, f"the sdist lacks {needed}"
+    built = [n for n in sdist if n.endswith((".whl", ".vsix")) or "/node_modules/" in n]
+    assert not built, f"the sdist carries build output: {built[:5]}"
     # The wheel installs and its emulator runs from it (no checkout on sys.path).
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)])

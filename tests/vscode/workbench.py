@@ -42,11 +42,13 @@ class Workbench:
         self._count += 1
         try:
             yield
-        except BaseException:
+        except Exception as exc:
             self.shots.mkdir(parents=True, exist_ok=True)
             slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            shot = self.shots / f"{self._count:02d}-{slug}.png"
             with contextlib.suppress(Exception):
-                await self.page.screenshot(path=self.shots / f"{self._count:02d}-{slug}.png")
+                await self.page.screenshot(path=shot)
+                exc.add_note(f"step {name!r} failed; the screen then: {shot}")
             raise
 
     async def screenshot(self, path: Path) -> None:
