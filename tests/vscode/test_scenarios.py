@@ -71,7 +71,12 @@ async def test_explain_streams_beside_the_code(scene: VSCode) -> None:
         await wb.wait_answer_text(r"It defines `total`")
         await wb.page.locator(".notification-toast", has_text="Astra: Explain").wait_for(
             state="detached", timeout=60_000)
-    async with wb.step("the code is untouched"):
+    async with wb.step("the answer is saved: closing it asks nothing; the code is untouched"):
+        answer_tab = wb.page.locator(".tab[aria-label*='.md']")
+        await answer_tab.and_(wb.page.locator(".tab:not(.dirty)")).wait_for(timeout=30_000)
+        name = (await answer_tab.get_attribute("aria-label") or "").split(",")[0]
+        saved = next(scene.code_server.home.rglob(name)).read_text()
+        assert "It defines `total`" in saved
         assert scene.billing.read_text() == BILLING
 
 

@@ -22,7 +22,7 @@ import { installBundled } from "./install";
 import { documentSelector } from "./languages";
 import { CrashPolicy } from "./errors";
 import { describe } from "./logging";
-import { showDocument } from "./outputs";
+import { saveOutputDocuments, showDocument } from "./outputs";
 import { notificationProgress, progressHandler } from "./progress";
 import { toProtocol, type Request } from "./requests";
 import type { ApiKeyStore } from "./secrets";
@@ -71,6 +71,7 @@ export class RenClient implements vscode.Disposable {
         if (message) {
           vscode.window.setStatusBarMessage(`Ren: ${title} — ${message}`, 8000);
         }
+        void saveOutputDocuments();
       },
     });
   }

@@ -36,3 +36,24 @@ async function showBeside(target: string): Promise<ShowDocumentResult> {
     return { success: false };
   }
 }
+
+/**
+ * A session ended: its output document holds the whole answer, on disk too (the server writes
+ * it), but VS Code counts the streamed edits as unsaved changes and would ask to save it on
+ * close. Save those whose text is the file's, so nothing is asked and nothing is lost.
+ */
+export async function saveOutputDocuments(): Promise<void> {
+  for (const document of vscode.workspace.textDocuments) {
+    if (!document.isDirty || !isOutputDocument({ uri: document.uri.toString() })) {
+      continue;
+    }
+    try {
+      const onDisk = new TextDecoder().decode(await vscode.workspace.fs.readFile(document.uri));
+      if (onDisk === document.getText()) {
+        await document.save();
+      }
+    } catch {
+      // Not readable any more (removed): leave the buffer to the user.
+    }
+  }
+}
