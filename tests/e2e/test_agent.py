@@ -349,3 +349,18 @@ async def test_ren_lsp_agent_in_a_terminal(emulator: Emulator, project: Path,
     assert (project / "calc.py").read_text() == CALC
     code, _, err = await run("agent", "", env=env)
     assert code == 2 and "say what to do" in err
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai", "ollama"])
+async def test_the_agent_runs_on_every_backend(start_editor: StartEditor, emulator: Emulator,
+                                              project: Path, tmp_path: Path,
+                                              provider: str) -> None:
+    from tests.e2e.test_server_backends import user_env
+
+    editor = await start_editor(workspace=project, env=user_env(tmp_path, emulator, provider))
+    emulator.converse([{"tool": "read_file", "input": {"path": "calc.py"}}, FIX_EDIT,
+                       {"text": "Fixed."}])
+    _, summary, _ = await agent(editor, task="make check.py pass", verify=VERIFY)
+    assert summary.startswith("Verified"), summary
+    assert {r.dialect for r in emulator.requests} == {provider}
+    assert (project / "calc.py").read_text() == FIXED
