@@ -163,6 +163,10 @@ class Editor:
         self.applied_edits: list[AppliedEdit] = []
         self.shown_documents: list[types.ShowDocumentParams] = []
         self.message_requests: list[types.ShowMessageRequestParams] = []
+        #: How the user answers the next `window/showMessageRequest`s, in order: an action's
+        #: title, None (dismissed), or a callable (it may edit documents first) returning one.
+        self.message_answers: list[
+            str | Callable[[types.ShowMessageRequestParams], str | None] | None] = []
         self.registrations: list[types.Registration] = []
         #: What a real client of this profile would not have accepted from the server.
         self.violations: list[str] = []
@@ -579,12 +583,21 @@ class Editor:
         self._default(types.WINDOW_LOG_MESSAGE, params)
         self._notify()
 
-    def _on_show_message_request(self, params: types.ShowMessageRequestParams) -> None:
+    def _on_show_message_request(
+            self, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         self.message_requests.append(params)
         self._notify()
         if self.profile == "helix":  # 25.07.1 has no handler for it
             raise JsonRpcMethodNotFound.of(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        return None  # the user dismissed it
+        if not self.message_answers:
+            return None  # the user dismissed it
+        answer = self.message_answers.pop(0)
+        if callable(answer):
+            answer = answer(params)
+        titles = [a.title for a in params.actions or []]
+        if answer is not None and answer not in titles:
+            self._violation(f"answered {answer!r} to a message request offering {titles}")
+        return None if answer is None else types.MessageActionItem(title=answer)
 
     def _on_configuration(self, params: types.ConfigurationParams) -> Any:
         self._require("workspace.configuration", "workspace/configuration")
