@@ -56,7 +56,7 @@ class LocalForge:
         self.requests: list[Recorded] = []
         self.git_requests: list[tuple[str, str, str | None]] = []  # method, path, user
         self.pulls: list[dict[str, Any]] = []
-        self._failures: list[tuple[int, Any, dict[str, str]]] = []
+        self._failures: list[tuple[str | None, int, Any, dict[str, str]]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -118,9 +118,10 @@ class LocalForge:
             "    exit 1\n  fi\ndone\n", encoding="utf-8")
         hook.chmod(0o755)
 
-    def fail_next(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        """The next REST call gets this answer instead (queued)."""
-        self._failures.append((status, body, headers or {}))
+    def fail_next(self, status: int, body: Any, headers: dict[str, str] | None = None, *,
+                  method: str | None = None) -> None:
+        """The next REST call (of ``method``, if given) gets this answer instead (queued)."""
+        self._failures.append((method, status, body, headers or {}))
 
     def branches(self) -> dict[str, str]:
         out = git("for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads",
@@ -183,8 +184,10 @@ class LocalForge:
         return web.json_response(answer, status=status, headers=headers)
 
     def _answer(self, request: web.Request, body: Any) -> tuple[int, Any, dict[str, str]]:
-        if self._failures:
-            return self._failures.pop(0)
+        for index, (method, status, answer, headers) in enumerate(self._failures):
+            if method in (None, request.method):
+                del self._failures[index]
+                return status, answer, headers
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return 401, {"message": "Bad credentials"}, {}
         if (request.match_info["owner"], request.match_info["repo"]) != (OWNER, REPO):
