@@ -15,6 +15,7 @@ import {
   explainRequest,
   fixRequest,
   generateRequest,
+  pullRequestRequest,
   refactorRequest,
   unsupported,
   type Built,
@@ -41,6 +42,7 @@ export const PALETTE: readonly PaletteCommand[] = [
   { id: "ren.generateCode", title: "Generate code after this line…", runs: "ren.generate", needsEditor: true },
   { id: "ren.askQuestion", title: "Ask about the codebase…", runs: "ren.ask" },
   { id: "ren.analyzeWorkspace", title: "Analyze architecture…", runs: "ren.analyzeArchitecture" },
+  { id: "ren.pullRequest", title: "Create pull request…", runs: "ren.createPullRequest" },
   { id: "ren.cancelRequest", title: "Cancel a running request…", runs: "ren.cancel" },
   { id: "ren.setApiKey", title: "Set API key" },
   { id: "ren.clearApiKey", title: "Clear API key" },
@@ -150,6 +152,19 @@ export function commandHandlers(deps: CommandDeps): Record<string, () => Promise
         return undefined;
       }
       return send(architectureRequest(folder));
+    },
+
+    "ren.pullRequest": async () => {
+      const title = await window.showInputBox({
+        title: "Ren: Create pull request",
+        prompt: "A title, or empty for Astra to write it; a preview opens before anything is pushed",
+        placeHolder: "e.g. Round invoice totals once",
+        ignoreFocusOut: true,
+      });
+      if (title === undefined) {
+        return undefined; // Escape: nothing is sent
+      }
+      return send(pullRequestRequest(title));
     },
 
     "ren.cancelRequest": () => cancelRequest(deps),

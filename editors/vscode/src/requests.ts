@@ -22,6 +22,7 @@ export type ServerCommand =
   | "ren.generate"
   | "ren.ask"
   | "ren.analyzeArchitecture"
+  | "ren.createPullRequest"
   | "ren.cancel";
 
 /** What a command works on, in VS Code's terms. */
@@ -35,6 +36,8 @@ export interface Request {
   question?: string;
   /** a folder relative to the workspace root (Analyze architecture) */
   path?: string;
+  /** the pull request's title (Create pull request; unset: Astra writes it) */
+  title?: string;
 }
 
 /** A request, or why the command cannot run here (shown to the user as is). */
@@ -48,6 +51,7 @@ export interface Argument {
   instruction?: string;
   question?: string;
   path?: string;
+  title?: string;
 }
 
 type Converter = Pick<Code2ProtocolConverter, "asUri" | "asRange" | "asPosition" | "asDiagnostic">;
@@ -75,6 +79,9 @@ export function toProtocol(request: Request, c2p: Converter): Argument {
   }
   if (request.path !== undefined) {
     arg.path = request.path;
+  }
+  if (request.title !== undefined) {
+    arg.title = request.title;
   }
   return arg;
 }
@@ -237,4 +244,10 @@ export function architectureRequest(folder: string): Built {
     return { error: "Give a folder inside the workspace." };
   }
   return path ? { command: "ren.analyzeArchitecture", path } : { command: "ren.analyzeArchitecture" };
+}
+
+/** Create pull request: the title the user typed, or none (Astra writes it from the diff). */
+export function pullRequestRequest(title: string): Built {
+  const trimmed = title.trim();
+  return trimmed ? { command: "ren.createPullRequest", title: trimmed } : { command: "ren.createPullRequest" };
 }
