@@ -1,4 +1,4 @@
-"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo.
+"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo, pr.
 
 Every subcommand imports what it needs when it runs, so `ren-lsp --help` and the server's
 start stay quick.
@@ -18,7 +18,7 @@ from ren_lsp import __version__
 if TYPE_CHECKING:
     from ren_lsp.config import Resolved
 
-SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo")
+SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo", "pr")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="a guided demo on the built-in emulator (no key needed)",
                    description="Run ren-lsp end to end on the built-in emulator.")
+    from ren_lsp.cli.pr import add_parser
+
+    add_parser(sub)
     return parser
 
 
@@ -90,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)
     handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "context": _context,
-               "doctor": _doctor, "demo": _demo}[args.command]
+               "doctor": _doctor, "demo": _demo, "pr": _pr}[args.command]
     try:
         sys.exit(handler(args))
     except KeyboardInterrupt:
@@ -164,3 +167,10 @@ def _demo(args: argparse.Namespace) -> int:
     from ren_lsp.cli.demo import run_demo
 
     return asyncio.run(run_demo())
+
+
+def _pr(args: argparse.Namespace) -> int:
+    from ren_lsp.cli.pr import run_pr
+
+    load()  # the settings' problems, shown once here (the server reads the same layers)
+    return asyncio.run(run_pr(args))

@@ -116,6 +116,9 @@ async def check(git: Git, *, remote_arg: str | None, base_arg: str | None,
         if await git.ok("rev-parse", "-q", "--verify", ref + "^{commit}"):
             base_ref = ref
             break
+    if base_ref is None:
+        raise RepoError(f"the base branch {base!r} is not known here: `git fetch {remote} "
+                        f"{base}`, or pass \"base\" with an existing branch")
     changed = await git.changed_paths()
     secrets = [p for p in changed if is_secret_file(p, secret_patterns)]
     changes = [p for p in changed if p not in secrets]
@@ -132,9 +135,6 @@ async def check(git: Git, *, remote_arg: str | None, base_arg: str | None,
                             "branch with commits, or change something first")
         raise RepoError(f"nothing to propose: no uncommitted changes and no commits on "
                         f"{branch} that {remote}/{base} lacks{left}")
-    if base_ref is None:
-        raise RepoError(f"the base branch {base!r} is not known here: `git fetch {remote} "
-                        f"{base}`, or pass \"base\" with an existing branch")
     return plan
 
 
