@@ -22,6 +22,7 @@ from tests.e2e.pr_support import (
     secrets_absent,
     start,
 )
+from tests.e2e.test_helix import documented_commands, parse_workspace_command
 
 BRANCH = "ren/add-an-invoice-formatter"
 
@@ -138,7 +139,9 @@ async def test_helix_previews_then_creates_with_yes(
 
     # `:lsp-workspace-command ren.createPullRequest {"yes": true}`: on the branch now, with
     # its commit, so nothing more is committed; pushed and opened without asking.
-    end = await run_pr(editor, {"yes": True})
+    name, arguments = parse_workspace_command(documented_commands()[2])  # the Helix README's
+    assert name == "ren.createPullRequest" and arguments is not None
+    end = await run_pr(editor, arguments[0])
     assert end.startswith("Opened: ")
     assert setup.forge.pulls[0]["head"]["ref"] == BRANCH
     assert setup.forge.pulls[0]["title"] == "Add an invoice formatter"
