@@ -125,17 +125,6 @@ class Git:
                 paths.append(next(fields, ""))
         return [p for p in paths if p]
 
-    async def branches(self) -> set[str]:
-        """Local and remote-tracking branch names (``main``, ``origin/main``)."""
-        out = await self.run("for-each-ref", "--format=%(refname)", "refs/heads",
-                             "refs/remotes")
-        names = set()
-        for ref in out.split():
-            for prefix in ("refs/heads/", "refs/remotes/"):
-                if ref.startswith(prefix):
-                    names.add(ref[len(prefix):])
-        return names
-
 
 def git_message(stderr: str, lines: int = 6) -> str:
     """git's own explanation: the last few meaningful lines of its stderr, joined."""

@@ -53,7 +53,8 @@ async def test_the_happy_path_opens_a_draft_pull_request(
     url = f"{setup.forge.base}/{OWNER}/{REPO}/pull/1"
     assert end == f"Opened: {url}"
     assert asked[0] == (f"Create a draft pull request “Add an invoice formatter” from {BRANCH} "
-                        f"into main on {OWNER}/{REPO}? (edit the preview first to change them)")
+                        f"into main on {OWNER}/{REPO}? (edit and save the preview first to "
+                        "change them)")
     assert asked[1] == "# " + PR_ANSWER
     # The commit: Astra's message without the chatter and the fence, the secret left out.
     assert BRANCH in setup.forge.branches()

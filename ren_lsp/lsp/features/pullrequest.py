@@ -210,7 +210,7 @@ async def _confirm(s: Session, doc: OutputDocument, question: str,
             f"run ren.createPullRequest again with {{\"yes\": true}} to push and open it "
             f"({kept}).", types.MessageType.Info)
         return "Preview ready: run again with \"yes\": true to create it"
-    choice = await s.confirm(question + " (edit the preview first to change them)",
+    choice = await s.confirm(question + " (edit and save the preview first to change them)",
                              ["Create", "Cancel"])
     if choice != "Create":
         s.ls.show_message(f"Pull request cancelled: nothing was pushed; {kept}.",
