@@ -35,6 +35,8 @@ LOG_LEVELS = ("error", "warning", "info", "debug")
 PROVIDER_KEYS: Mapping[str, str | None] = MappingProxyType({
     "ren": "REN_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY",
     "ollama": None})
+#: the forges pull requests open on (``ren_lsp.forge``)
+FORGES = ("github", "gitlab", "gitea")
 MAX_TIMEOUT = 3600.0
 MASK = "***"
 #: What base_url must look like; ``schemas/settings.schema.json`` uses the same pattern.
@@ -113,6 +115,26 @@ def _provider(value: Any, from_env: bool) -> str:
     return name
 
 
+def _boolean(value: Any, from_env: bool) -> bool:
+    if from_env:
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def _forge(value: Any, from_env: bool) -> str:
+    name = _string(value, from_env).lower()
+    if name not in FORGES:
+        raise ValueError(name)
+    return name
+
+
 def _masked_repr(value: str | None) -> str:
     return repr(MASK) if value is not None else "None"
 
@@ -156,6 +178,7 @@ def _string_list(check: Callable[[str], None] | None = None, what: str = "string
 
 
 _TEXT = _Rule("a string", _string)
+_URL = _Rule("an http:// or https:// URL with a host", _url)
 _TIMEOUT = _number(0, MAX_TIMEOUT, above=True)
 
 
@@ -170,7 +193,7 @@ class Settings:
     #: a command whose stdout is the key, e.g. "pass show ren/api-key" (see resolve_api_key)
     api_key_command: str | None = _setting(None, _TEXT)
     #: None: the provider's own address (https://api.ren.ai for the Ren API)
-    base_url: str | None = _setting(None, _Rule("an http:// or https:// URL with a host", _url))
+    base_url: str | None = _setting(None, _URL)
     #: None: the provider's default model ("astra" for the Ren API; the others need one)
     model: str | None = _setting(None, _TEXT)
     #: the model of inline completion (a small, fast one); None: ``model``
@@ -210,6 +233,14 @@ class Settings:
     agent__command_timeout: float = _setting(120.0, _number(0, MAX_TIMEOUT, above=True))
     #: tokens (in and out, over every turn) one agent run may use
     agent__max_tokens: int = _setting(400_000, _integer(1000, 10_000_000))
+    #: pull requests open as drafts unless the command says ``draft: false``
+    pull_requests__draft: bool = _setting(True, _Rule("true or false", _boolean))
+    #: None: guessed from the remote's host (GitHub for hosts it does not know)
+    forge__provider: str | None = _setting(None, _Rule(f"one of {', '.join(FORGES)}", _forge))
+    #: None: derived from the remote (api.github.com, {host}/api/v3, /api/v4, /api/v1)
+    forge__api_url: str | None = _setting(None, _URL)
+    #: a command whose first line of output is the forge token, e.g. "gh auth token"
+    forge__token_command: str | None = _setting(None, _TEXT)
 
 
 @attrs.frozen

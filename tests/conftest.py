@@ -10,6 +10,9 @@ import pytest
 if TYPE_CHECKING:
     from ren_lsp.emulator import Emulator
 
+#: fixtures shared beyond one folder: the local forge of the pull request tests
+pytest_plugins = ["tests.e2e.pr_support"]
+
 #: A key the tests use; every test that checks secrets searches for it.
 TEST_KEY = "sk-ren-test-5f0c1a9e7d"
 

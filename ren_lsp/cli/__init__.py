@@ -1,5 +1,5 @@
 """The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo, architecture,
-agent.
+agent, pr.
 
 Every subcommand imports what it needs when it runs, so `ren-lsp --help` and the server's
 start stay quick.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ren_lsp.config import Resolved
 
 SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo", "architecture",
-               "agent")
+               "agent", "pr")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                    description="Run ren-lsp end to end on the built-in emulator.")
     architecture_cli.add_parser(sub)
     agent_cli.add_parser(sub)
+    from ren_lsp.cli.pr import add_parser
+
+    add_parser(sub)
     return parser
 
 
@@ -96,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)
     handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "context": _context,
-               "doctor": _doctor, "demo": _demo,
+               "doctor": _doctor, "demo": _demo, "pr": _pr,
                "architecture": architecture_cli.run, "agent": _agent}[args.command]
     try:
         sys.exit(handler(args))
@@ -175,3 +178,10 @@ def _demo(args: argparse.Namespace) -> int:
     from ren_lsp.cli.demo import run_demo
 
     return asyncio.run(run_demo())
+
+
+def _pr(args: argparse.Namespace) -> int:
+    from ren_lsp.cli.pr import run_pr
+
+    load()  # the settings' problems, shown once here (the server reads the same layers)
+    return asyncio.run(run_pr(args))

@@ -76,10 +76,10 @@ async def run_agent(args: argparse.Namespace) -> int:
               "agent.allowedCommands will run (--yes says so without this note)",
               file=sys.stderr)
     editor = Driver()
-    editor.on_request = _ask_on_terminal if ask else None
+    editor.on_message_request = _ask_on_terminal if ask else None
     editor.on_append = lambda uri, text: (
         sys.stdout.write(text), sys.stdout.flush()) if uri.endswith(".md") else None
-    await editor.start(root.as_uri(), ask=ask)
+    await editor.start(root.as_uri())
     try:
         await editor.indexed()
         if args.undo:

@@ -28,15 +28,16 @@ class Driver:
         self.messages: list[types.ShowMessageParams] = []
         self.on_progress: Callable[[str, Any], object] = lambda token, value: None
         self.on_append: Callable[[str, str], object] = lambda uri, text: None
-        #: answers window/showMessageRequest (an action's title, None to dismiss); the
-        #: capability is advertised only when ``start(ask=True)``
-        self.on_request: Callable[[types.ShowMessageRequestParams],
-                                  Awaitable[str | None]] | None = None
+        #: answers window/showMessageRequest (the chosen action's title, or None); when set
+        #: before ``start``, the client says it can be asked
+        self.on_message_request: Callable[
+            [types.ShowMessageRequestParams], Awaitable[str | None]] | None = None
         self._ended: dict[str, asyncio.Event] = {}
         #: tokens of progress as it begins: the server's own work, and the user's sessions
         self._indexing: asyncio.Queue[str] = asyncio.Queue()
         self._sessions: asyncio.Queue[str] = asyncio.Queue()
         self.stderr = ""  # the server's last 64 KiB of stderr
+        self.last_session_token: str | None = None
         _fix_code_action_parsing(self.client)
         self._register()
 
@@ -66,18 +67,17 @@ class Driver:
         def show_message(_: LanguageClient, params: types.ShowMessageParams) -> None:
             self.messages.append(params)
 
-        @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        async def show_message_request(
-                _: LanguageClient, params: types.ShowMessageRequestParams
-        ) -> types.MessageActionItem | None:
-            if self.on_request is None:
-                return None
-            title = await self.on_request(params)
-            return types.MessageActionItem(title=title) if title is not None else None
-
         @client.feature(types.WINDOW_LOG_MESSAGE)
         def log_message(_: LanguageClient, params: types.LogMessageParams) -> None:
             pass
+
+        @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+        async def message_request(_: LanguageClient, params: types.ShowMessageRequestParams
+                                  ) -> types.MessageActionItem | None:
+            if self.on_message_request is None:
+                return None
+            title = await self.on_message_request(params)
+            return types.MessageActionItem(title=title) if title else None
 
         @client.feature(types.WINDOW_SHOW_DOCUMENT)
         def show_document(_: LanguageClient,
@@ -129,10 +129,16 @@ class Driver:
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=doc.version),
             content_changes=changes))
 
+    def replace_text(self, uri: str, text: str) -> None:
+        """The user rewrote the whole document: applied, and sent as a didChange."""
+        doc = self._load(uri)
+        whole = types.Range(start=types.Position(line=0, character=0),
+                            end=types.Position(line=len(doc.lines), character=0))
+        self._edit(uri, [types.TextEdit(range=whole, new_text=text)])
+
     # -- what an editor does ------------------------------------------------------------
 
-    async def start(self, root: str, *, env: dict[str, str] | None = None,
-                    ask: bool = False) -> None:
+    async def start(self, root: str, *, env: dict[str, str] | None = None) -> None:
         await self.client.start_io(sys.executable, "-m", "ren_lsp",
                                    env={**os.environ, **(env or {})})
         # pygls pipes the server's stderr; drain it, or a chatty server blocks on a full pipe.
@@ -142,7 +148,8 @@ class Driver:
                 window=types.WindowClientCapabilities(
                     work_done_progress=True,
                     show_document=types.ShowDocumentClientCapabilities(support=True),
-                    show_message=types.ShowMessageRequestClientCapabilities() if ask else None),
+                    show_message=types.ShowMessageRequestClientCapabilities()
+                    if self.on_message_request is not None else None),
                 workspace=types.WorkspaceClientCapabilities(
                     apply_edit=True,
                     workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True))),
@@ -170,15 +177,17 @@ class Driver:
             context=types.CodeActionContext(diagnostics=[])))
         return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
-    async def run(self, command: types.Command, *, timeout: float | None = 120  # noqa: ASYNC109
-                  ) -> dict[str, Any]:
-        """Run a command and wait until its session's progress ends; returns its result and
-        the progress's last message as ``"ended"``."""
+    async def run(self, command: types.Command, *,
+                  timeout: float | None = 120) -> dict[str, Any]:  # noqa: ASYNC109
+        """Run a command and wait until its session's progress ends (``timeout`` None: however
+        long it takes, e.g. while the user is asked); returns its result and the progress's
+        last message as ``"ended"``."""
         result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
             command=command.command, arguments=command.arguments))
         # The session's progress begins right after the answer (one run at a time).
         token = await asyncio.wait_for(self._sessions.get(), 30)
         await asyncio.wait_for(self._ended[token].wait(), timeout)
+        self.last_session_token = token
         return {**dict(result or {}), "ended": self.progress[token][-1].get("message", "")}
 
     async def indexed(self) -> None:

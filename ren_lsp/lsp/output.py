@@ -43,7 +43,8 @@ class OutputDocument:
         directory = state_dir() / "sessions"
         self.path = directory / f"{stamp}-{session_id}.md"
         self.uri = self.path.as_uri()
-        self._content = f"# {title}\n\n"
+        # No title: the document starts empty (a pull request preview's first line is its own).
+        self._content = f"# {title}\n\n" if title else ""
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self.path.write_text(self._content, encoding="utf-8")
@@ -135,6 +136,33 @@ class OutputDocument:
             self.path.write_text(self._content, encoding="utf-8")
         except OSError as exc:
             log.warning("could not write %s: %s", self.path, exc)
+
+    async def replace_all(self, text: str) -> None:
+        """Replace the whole document with ``text`` (one edit): an answer cleaned up once it
+        is complete. Call it before ``close``."""
+        if self._writer is not None:  # what is queued goes first, so the range is right
+            self._wakeup.set()
+        await self._flush()
+        line, character = end_position(self._content, self._ls.encoding)
+        whole = types.Range(start=types.Position(line=0, character=0),
+                            end=types.Position(line=line, character=character))
+        self._content = text
+        if self._failed:
+            return
+        try:
+            result = await self._ls.edits.apply_text_edits(
+                self.uri, None, [types.TextEdit(range=whole, new_text=text)])
+        except Exception as exc:
+            log.warning("replacing %s failed: %s", self.path, exc)
+            result = False
+        if not result:
+            self._failed = True
+
+    def adopt(self, text: str) -> None:
+        """The user edited the document into ``text``: keep it (a later ``close`` writes it
+        back, not what the server sent)."""
+        self._pending = []
+        self._content = text
 
     @property
     def content(self) -> str:

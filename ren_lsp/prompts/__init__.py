@@ -137,3 +137,31 @@ def verification_failed(command: str, status: int | None, output: str) -> str:
     how = f"exited with status {status}" if status is not None else "timed out"
     return (f"The verification command `{command}` {how}. Its output:\n\n{fence(output, '')}"
             "\n\nFix the cause, then stop calling tools.")
+#: commit messages and pull request text are asked for as plain text, not Markdown chatter
+PLAIN_TEXT_SYSTEM = (
+    "You are Astra, writing for a git repository through ren-lsp. Answer with the requested "
+    "text only, as plain text: no preamble, no quotes, no code fences around it. The first "
+    "line is the subject or title (at most 72 characters, imperative mood, no trailing "
+    "period), then a blank line, then the body."
+)
+
+
+def commit_message(*, diff: str, log: str) -> str:
+    """Ask for a commit message for the staged diff, in the style of the recent log."""
+    recent = f"Recent commit subjects (follow their style):\n{log}\n\n" if log.strip() else ""
+    return (f"{recent}Write the commit message for this change. The body says what changed and "
+            f"why, wrapped at 72 columns; leave it out for a trivial change.\n\n"
+            f"```diff\n{diff}\n```")
+
+
+def pull_request(*, diff: str, log: str, base: str, branch: str,
+                 template: str | None = None) -> str:
+    """Ask for a pull request's title and description from its diff and commits."""
+    filled = (f"The repository's pull request template follows: fill it in (keep its "
+              f"headings, answer its questions, tick what applies) as the body.\n\n"
+              f"<template>\n{template}\n</template>\n\n" if template else
+              "The body (Markdown) says what changes and why, and how it was tested if the "
+              "diff shows it.\n\n")
+    return (f"Write the title and description of a pull request from `{branch}` into "
+            f"`{base}`.\n\n{filled}Commits:\n{log or '(none)'}\n\n"
+            f"Diff (`git diff {base}...{branch}`):\n```diff\n{diff}\n```")

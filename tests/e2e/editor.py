@@ -24,7 +24,7 @@ What it does as the real editors do (`shared/clients/README.md`):
   even though it does not advertise it), `window/workDoneProgress/create`, `workspace/configuration`
   (Helix: from its `config`, i.e. `initializationOptions`), `client/registerCapability`;
   Helix answers `window/showMessageRequest` with "Method not found", the others pick the
-  next of `editor.choices` (the test's user), or dismiss it;
+  next of `editor.message_answers` (the test's user), or dismiss it;
 - records what a real client of that profile would not accept in `editor.violations` (a
   request for a capability it does not advertise, progress on a token nobody created, output on
   stdout that is not LSP); the `start_editor` fixture fails the test at teardown if any.
@@ -164,8 +164,10 @@ class Editor:
         self.applied_edits: list[AppliedEdit] = []
         self.shown_documents: list[types.ShowDocumentParams] = []
         self.message_requests: list[types.ShowMessageRequestParams] = []
-        #: the actions the user picks, in order, for the next showMessageRequests (then dismiss)
-        self.choices: list[str] = []
+        #: How the user answers the next `window/showMessageRequest`s, in order: an action's
+        #: title, None (dismissed), or a callable (it may edit documents first) returning one.
+        self.message_answers: list[
+            str | Callable[[types.ShowMessageRequestParams], str | None] | None] = []
         self.registrations: list[types.Registration] = []
         #: What a real client of this profile would not have accepted from the server.
         self.violations: list[str] = []
@@ -588,14 +590,15 @@ class Editor:
         self._notify()
         if self.profile == "helix":  # 25.07.1 has no handler for it
             raise JsonRpcMethodNotFound.of(types.WINDOW_SHOW_MESSAGE_REQUEST)
-        if self.choices:
-            title = self.choices.pop(0)
-            offered = [a.title for a in params.actions or []]
-            if title not in offered:
-                self.violations.append(f"the test picks {title!r}, not offered in {offered}")
-                return None
-            return types.MessageActionItem(title=title)
-        return None  # the user dismissed it
+        if not self.message_answers:
+            return None  # the user dismissed it
+        answer = self.message_answers.pop(0)
+        if callable(answer):
+            answer = answer(params)
+        titles = [a.title for a in params.actions or []]
+        if answer is not None and answer not in titles:
+            self._violation(f"answered {answer!r} to a message request offering {titles}")
+        return None if answer is None else types.MessageActionItem(title=answer)
 
     def _on_configuration(self, params: types.ConfigurationParams) -> Any:
         self._require("workspace.configuration", "workspace/configuration")

@@ -114,7 +114,7 @@ async def test_commands_are_skipped_run_or_stopped_as_the_user_chooses(
                        {"tool": "run_command", "input": {"command": "echo second"}},
                        {"tool": "run_command", "input": {"command": "echo third"}},
                        {"text": "never reached"}])
-    editor.choices = ["Skip", "Run", "Stop"]
+    editor.message_answers = ["Skip", "Run", "Stop"]
     _, summary, _ = await agent(editor, task="say hello")
     assert summary.startswith("Stopped: stopped by the user at `echo third`")
     asked = [m.message for m in editor.message_requests]
@@ -134,7 +134,7 @@ async def test_run_all_of_a_program_asks_once(start_editor: StartEditor, emulato
     emulator.converse([{"tool": "run_command", "input": {"command": "echo one"}},
                        {"tool": "run_command", "input": {"command": "echo two"}},
                        {"text": "done"}])
-    editor.choices = ["Run all `echo` commands in this session"]
+    editor.message_answers = ["Run all `echo` commands in this session"]
     await agent(editor, task="say hello")
     assert len(editor.message_requests) == 1
     [second] = tool_results(emulator, 2)
@@ -203,7 +203,7 @@ async def test_cancel_kills_the_running_command_and_its_children(
     command = "sleep 300 & echo $! > child.pid; sleep 300"
     emulator.converse([{"tool": "run_command", "input": {"command": command}},
                        {"text": "never"}])
-    editor.choices = ["Run"]
+    editor.message_answers = ["Run"]
     session = (await editor.command("ren.agent", {"task": "wait"}))["session"]
     pid_file = project / "child.pid"
     await editor.wait_until(lambda: (pid_file.exists() and pid_file.read_text().strip()) or None,

@@ -116,11 +116,12 @@ def test_the_server_entry_names_the_real_command_and_keeps_the_key_out() -> None
 
 
 def test_the_documented_workspace_commands_parse_as_helix_does() -> None:
-    ask, cancel = documented_commands()
+    ask, cancel, pull_request = documented_commands()
     name, arguments = parse_workspace_command(ask)
     assert name == "ren.ask" and arguments == [
         {"question": "where is billing pagination handled?"}]
     assert parse_workspace_command(cancel) == ("ren.cancel", None)
+    assert parse_workspace_command(pull_request) == ("ren.createPullRequest", [{"yes": True}])
 
 
 def test_the_helix_config_toml_shows_progress_text() -> None:

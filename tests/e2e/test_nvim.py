@@ -28,6 +28,7 @@ import pytest
 from ren_lsp.emulator import Emulator, Fault
 from ren_lsp.emulator.replies import EXPLAIN_HEADER, REFACTOR_COMMENT, reply_text
 from tests.conftest import TEST_KEY, clean_env
+from tests.e2e.pr_support import COMMIT_ANSWER, PR_ANSWER, TOKEN, Setup
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "nvim"
@@ -264,3 +265,21 @@ async def test_agent_asks_through_vim_ui_select_and_undo_puts_it_back(
     run.assert_passed("the run ends verified", "the command was asked for by name",
                       "the buffer shows the agent's edit", "undo restored calc.py")
     assert (project / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+async def test_ren_pull_request(nvim: str, nvim_env: dict[str, str], emulator: Emulator,
+                                forge_repo: Setup) -> None:
+    """:RenPullRequest against the local forge: preview, confirmation, the URL opened."""
+    setup = forge_repo
+    setup.change_files()
+    emulator.script(Fault(text=COMMIT_ANSWER), Fault(text=PR_ANSWER))
+    env = {**nvim_env, "GH_TOKEN": TOKEN, "GIT_CONFIG_NOSYSTEM": "1"}
+    run = await run_nvim(nvim, "pullrequest.lua", setup.repo, env, timeout=90)
+    run.assert_passed("the preview opens in a split", "asked once to confirm",
+                      "the second run finds the open pull request")
+    url = setup.forge.pulls[0]["html_url"]
+    assert run.data["opened"] == [url]
+    assert run.data["end"] == f"Opened: {url}"
+    assert run.data["preview"] == "# " + PR_ANSWER
+    assert run.data["asked"][0].startswith("Create a draft pull request “Add an invoice "
+                                           "formatter” from ren/add-an-invoice-formatter")
+    assert len(setup.forge.pulls) == 1 and setup.forge.pulls[0]["draft"] is True
+    assert TOKEN not in json.dumps(run.data) and TOKEN not in run.stderr

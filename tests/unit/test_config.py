@@ -270,7 +270,8 @@ def test_unknown_keys_are_reported_with_a_hint(toml) -> None:
         f"unknown setting 'max_tokens' in config file {path}; ignored (did you mean 'maxTokens'?)",
         f"unknown setting 'fooBar' in config file {path}; ignored",
         f"unknown setting 'ren' in config file {path}; ignored "
-        "(settings are not nested: put them at the top level, or in the groups agent)",
+        "(settings are not nested: put them at the top level, or in the groups "
+        "agent, forge, pullRequests)",
         "unknown setting 'temprature' in initializationOptions; ignored "
         "(did you mean 'temperature'?)",
         "unknown setting 'REN_MODEL' in initializationOptions; ignored (did you mean 'model'?)",
@@ -399,7 +400,8 @@ def test_a_command_that_gives_no_key_raises(command: str, timeout: float, expect
 
 # -- the schema and the model agree -------------------------------------------------------------
 
-JSON_TYPES = {str: "string", int: "integer", float: "number", type(None): "null"}
+JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean",
+              type(None): "null"}
 
 
 def test_the_schema_is_valid_and_closed() -> None:
@@ -428,7 +430,8 @@ def test_the_schema_and_the_model_agree() -> None:
         # What decides where the key goes, and which files count as secrets, is the user's
         # alone: a workspace's settings must not change it.
         user_only = {"provider", "api_key", "api_key_command", "base_url", "secret_files",
-                     "agent__allowed_commands"}
+                     "agent__allowed_commands", "forge__provider", "forge__api_url",
+                     "forge__token_command"}
         scope = "application" if field.name in user_only else "window"
         assert prop["x-scope"] == scope
         for example in prop["examples"]:
@@ -461,6 +464,8 @@ def strategy_for(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
             options.append(st.lists(strategy_for(prop["items"]), max_size=3))
         elif json_type == "integer":
             options.append(st.integers(low, high))
+        elif json_type == "boolean":
+            options.append(st.booleans())
         elif json_type == "number":
             exclusive = "exclusiveMinimum" in prop
             options.append(st.floats(low, high, exclude_min=exclusive))

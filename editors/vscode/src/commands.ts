@@ -16,6 +16,7 @@ import {
   explainRequest,
   fixRequest,
   generateRequest,
+  pullRequestRequest,
   refactorRequest,
   unsupported,
   type Built,
@@ -44,6 +45,7 @@ export const PALETTE: readonly PaletteCommand[] = [
   { id: "ren.analyzeWorkspace", title: "Analyze architecture…", runs: "ren.analyzeArchitecture" },
   { id: "ren.runAgent", title: "Run agent…", runs: "ren.agent" },
   { id: "ren.undoAgent", title: "Undo an agent run…", runs: "ren.undo" },
+  { id: "ren.pullRequest", title: "Create pull request…", runs: "ren.createPullRequest" },
   { id: "ren.cancelRequest", title: "Cancel a running request…", runs: "ren.cancel" },
   { id: "ren.setApiKey", title: "Set API key" },
   { id: "ren.clearApiKey", title: "Clear API key" },
@@ -199,6 +201,19 @@ export function commandHandlers(deps: CommandDeps): Record<string, () => Promise
         return undefined;
       }
       return send({ command: "ren.undo", session: session.trim() });
+    },
+
+    "ren.pullRequest": async () => {
+      const title = await window.showInputBox({
+        title: "Ren: Create pull request",
+        prompt: "A title, or empty for Astra to write it; a preview opens before anything is pushed",
+        placeHolder: "e.g. Round invoice totals once",
+        ignoreFocusOut: true,
+      });
+      if (title === undefined) {
+        return undefined; // Escape: nothing is sent
+      }
+      return send(pullRequestRequest(title));
     },
 
     "ren.cancelRequest": () => cancelRequest(deps),

@@ -24,6 +24,7 @@ export type ServerCommand =
   | "ren.analyzeArchitecture"
   | "ren.agent"
   | "ren.undo"
+  | "ren.createPullRequest"
   | "ren.cancel";
 
 /** What a command works on, in VS Code's terms. */
@@ -42,6 +43,8 @@ export interface Request {
   verify?: string;
   /** the agent session to undo */
   session?: string;
+  /** the pull request's title (Create pull request; unset: Astra writes it) */
+  title?: string;
 }
 
 /** A request, or why the command cannot run here (shown to the user as is). */
@@ -58,6 +61,7 @@ export interface Argument {
   task?: string;
   verify?: string;
   session?: string;
+  title?: string;
 }
 
 type Converter = Pick<Code2ProtocolConverter, "asUri" | "asRange" | "asPosition" | "asDiagnostic">;
@@ -94,6 +98,9 @@ export function toProtocol(request: Request, c2p: Converter): Argument {
   }
   if (request.session !== undefined) {
     arg.session = request.session;
+  }
+  if (request.title !== undefined) {
+    arg.title = request.title;
   }
   return arg;
 }
@@ -272,4 +279,10 @@ export function agentRequest(editor: Editor | undefined, task: string, verify: s
     request.range = editor.selection;
   }
   return request;
+}
+
+/** Create pull request: the title the user typed, or none (Astra writes it from the diff). */
+export function pullRequestRequest(title: string): Built {
+  const trimmed = title.trim();
+  return trimmed ? { command: "ren.createPullRequest", title: trimmed } : { command: "ren.createPullRequest" };
 }

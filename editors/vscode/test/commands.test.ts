@@ -104,6 +104,17 @@ describe("the palette handlers", () => {
     expect(h.calls).toEqual([]);
   });
 
+  it("Create pull request works without any editor; an empty title lets Astra write it", async () => {
+    const h = harness(undefined, ["  Round totals once ", "", undefined]);
+    await h.handlers["ren.pullRequest"]?.();
+    await h.handlers["ren.pullRequest"]?.();
+    await h.handlers["ren.pullRequest"]?.(); // Escape: nothing is sent
+    expect(h.calls).toEqual([
+      { command: "ren.createPullRequest", arg: { title: "Round totals once" } },
+      { command: "ren.createPullRequest", arg: {} },
+    ]);
+  });
+
   it("Cancel with nothing tracked asks the server to cancel everything", async () => {
     const h = harness();
     await h.handlers["ren.cancelRequest"]?.();

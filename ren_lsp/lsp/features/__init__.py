@@ -10,7 +10,15 @@ if TYPE_CHECKING:
 
 
 def register(server: Server) -> None:
-    from ren_lsp.lsp.features import actions, agent, analyze, cancel, explain, rewrite
+    from ren_lsp.lsp.features import (
+        actions,
+        agent,
+        analyze,
+        cancel,
+        explain,
+        pullrequest,
+        rewrite,
+    )
 
-    for feature in (actions, explain, rewrite, analyze, agent, cancel):
+    for feature in (actions, explain, rewrite, analyze, agent, pullrequest, cancel):
         feature.register(server)

@@ -526,6 +526,26 @@ function M.cancel(opts)
   end
 end
 
+--- :RenPullRequest[!] [title] — branches, commits, pushes and opens a pull request of the
+--- workspace's changes; Astra writes what is not given, a preview opens and Neovim asks to
+--- confirm (with !, it is created without asking).
+function M.pull_request(opts)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = clients(bufnr)[1] or client_for(bufnr, true)
+  if not client then
+    return
+  end
+  local arg = {}
+  local title = opts and opts.args or ''
+  if title ~= '' then
+    arg.title = title
+  end
+  if opts and opts.bang then
+    arg.yes = true
+  end
+  M.execute(client, bufnr, 'ren.createPullRequest', next(arg) and arg or vim.empty_dict())
+end
+
 local commands = {
   { 'RenExplain', 'explain', { range = true, desc = 'Astra: explain the selection' } },
   { 'RenRefactor', 'refactor', { range = true, nargs = '*', desc = 'Astra: refactor' } },
@@ -535,6 +555,8 @@ local commands = {
   { 'RenAgent', 'agent', { range = true, nargs = '*', desc = 'Astra: run the agent on a task' } },
   { 'RenUndo', 'undo', { nargs = '?', desc = 'Astra: undo an agent run' } },
   { 'RenCancel', 'cancel', { nargs = '?', desc = 'Astra: cancel running requests' } },
+  { 'RenPullRequest', 'pull_request', { nargs = '*', bang = true,
+    desc = 'Astra: create a pull request of the changes' } },
 }
 
 function M.create_commands()
