@@ -14,10 +14,7 @@ The API key never appears in a repr, a problem or ``settings_to_wire``.
 from __future__ import annotations
 
 import difflib
-import json
-import math
 import os
-import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -26,6 +23,18 @@ from typing import Any
 
 import attrs
 import platformdirs
+
+from ren_lsp.settings_rules import (
+    Rule,
+    boolean,
+    integer,
+    number,
+    one_of,
+    regex,
+    string_list,
+    text,
+    url,
+)
 
 APP_NAME = "ren-lsp"
 ENV_PREFIX = "REN_"
@@ -39,147 +48,20 @@ PROVIDER_KEYS: Mapping[str, str | None] = MappingProxyType({
 FORGES = ("github", "gitlab", "gitea")
 MAX_TIMEOUT = 3600.0
 MASK = "***"
-#: What base_url must look like; ``schemas/settings.schema.json`` uses the same pattern.
-URL_PATTERN = r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(:[0-9]{1,5})?([/?#]\S*)?$"
 
 
-@attrs.frozen
-class _Rule:
-    """How one setting is checked: what the user is told it expects, and the parser.
-
-    ``parse(value, from_env)`` returns the typed value or raises TypeError/ValueError; with
-    ``from_env`` the value is a string to convert first.
-    """
-
-    expected: str
-    parse: Callable[[Any, bool], Any]
-
-
-def _integer(low: int, high: int | None = None) -> _Rule:
-    def parse(value: Any, from_env: bool) -> int:
-        if from_env:
-            value = int(value)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)  # JSON Schema counts 4096.0 as an integer, so do we
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(value)
-        if value < low or (high is not None and value > high):
-            raise ValueError(value)
-        return value
-
-    expected = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
-    return _Rule(expected, parse)
-
-
-def _number(low: float, high: float, *, above: bool = False) -> _Rule:
-    """A finite number in [low, high], or in (low, high] when ``above``."""
-
-    def parse(value: Any, from_env: bool) -> float:
-        if from_env:
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(value)
-        value = float(value)  # raises OverflowError for an int beyond float range
-        if not math.isfinite(value) or value > high or value < low or (above and value == low):
-            raise ValueError(value)
-        return value
-
-    bound = f"> {low:g} and <= {high:g}" if above else f"from {low:g} to {high:g}"
-    return _Rule(f"a number {bound}", parse)
-
-
-def _string(value: Any, from_env: bool) -> str:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return value.strip()
-
-
-def _url(value: Any, from_env: bool) -> str:
-    url = _string(value, from_env)
-    if not re.fullmatch(URL_PATTERN, url):
-        raise ValueError(url)
-    return url.rstrip("/")
-
-
-def _log_level(value: Any, from_env: bool) -> str:
-    level = _string(value, from_env).lower()
-    if level not in LOG_LEVELS:
-        raise ValueError(level)
-    return level
-
-
-def _provider(value: Any, from_env: bool) -> str:
-    name = _string(value, from_env).lower()
-    if name not in PROVIDER_KEYS:
-        raise ValueError(name)
-    return name
-
-
-def _boolean(value: Any, from_env: bool) -> bool:
-    if from_env:
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(value)
-    if not isinstance(value, bool):
-        raise TypeError(value)
-    return value
-
-
-def _forge(value: Any, from_env: bool) -> str:
-    name = _string(value, from_env).lower()
-    if name not in FORGES:
-        raise ValueError(name)
-    return name
+def _setting(default: Any, rule: Rule, *, secret: bool = False) -> Any:
+    repr_: bool | Callable[[Any], str] = _masked_repr if secret else True
+    return attrs.field(default=default, repr=repr_, metadata={"rule": rule, "secret": secret})
 
 
 def _masked_repr(value: str | None) -> str:
     return repr(MASK) if value is not None else "None"
 
 
-def _setting(default: Any, rule: _Rule, *, secret: bool = False) -> Any:
-    repr_: bool | Callable[[Any], str] = _masked_repr if secret else True
-    return attrs.field(default=default, repr=repr_, metadata={"rule": rule, "secret": secret})
-
-
-def _regex(pattern: str) -> None:
-    try:
-        compiled = re.compile(pattern)
-    except (re.error, RecursionError) as exc:
-        raise ValueError(pattern) from exc
-    if compiled.match(""):
-        raise ValueError(pattern)  # would redact everything
-
-
-def _string_list(check: Callable[[str], None] | None = None, what: str = "strings") -> _Rule:
-    """A list of non-blank strings; in the environment, a JSON array or a single string."""
-
-    def parse(value: Any, from_env: bool) -> tuple[str, ...]:
-        if from_env:
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else [text]
-        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
-            raise TypeError(value)
-        items = []
-        for item in value:
-            if not isinstance(item, str):
-                raise TypeError(item)
-            item = item.strip()
-            if not item:
-                raise ValueError(item)
-            if check is not None:
-                check(item)
-            items.append(item)
-        return tuple(items)
-
-    return _Rule(f"a list of {what}", parse)
-
-
-_TEXT = _Rule("a string", _string)
-_URL = _Rule("an http:// or https:// URL with a host", _url)
-_TIMEOUT = _number(0, MAX_TIMEOUT, above=True)
+_TEXT = Rule("a string", text)
+_URL = Rule("an http:// or https:// URL with a host", url)
+_TIMEOUT = number(0, MAX_TIMEOUT, above=True)
 
 
 @attrs.define(kw_only=True)
@@ -187,7 +69,7 @@ class Settings:
     """Every ren-lsp setting, each with its default. Built by ``load_settings``."""
 
     #: which backend answers: the Ren API, Anthropic, an OpenAI-compatible server, Ollama
-    provider: str = _setting("ren", _Rule(f"one of {', '.join(PROVIDER_KEYS)}", _provider))
+    provider: str = _setting("ren", one_of(PROVIDER_KEYS))
     #: the provider's key; never shown (repr, problems and settings_to_wire mask it)
     api_key: str | None = _setting(None, _TEXT, secret=True)
     #: a command whose stdout is the key, e.g. "pass show ren/api-key" (see resolve_api_key)
@@ -200,9 +82,9 @@ class Settings:
     completion_model: str | None = _setting(None, _TEXT)
     #: the model of agent runs; None: ``model``
     agent_model: str | None = _setting(None, _TEXT)
-    max_tokens: int = _setting(4096, _integer(1))
+    max_tokens: int = _setting(4096, integer(1))
     #: None lets the API choose
-    temperature: float | None = _setting(None, _number(0, 1))
+    temperature: float | None = _setting(None, number(0, 1))
     #: seconds to open the connection
     connect_timeout: float = _setting(10.0, _TIMEOUT)
     #: seconds until the reply starts (headers and first event)
@@ -210,33 +92,33 @@ class Settings:
     #: seconds allowed between two events of a stream
     event_timeout: float = _setting(60.0, _TIMEOUT)
     #: retries before any text arrived (never after: the user would get text twice)
-    max_retries: int = _setting(3, _integer(0, 10))
-    log_level: str = _setting("info", _Rule(f"one of {', '.join(LOG_LEVELS)}", _log_level))
+    max_retries: int = _setting(3, integer(0, 10))
+    log_level: str = _setting("info", one_of(LOG_LEVELS))
     #: how many Astra sessions may run at once; more wait their turn
-    max_sessions: int = _setting(4, _integer(1, 16))
+    max_sessions: int = _setting(4, integer(1, 16))
     #: tokens (estimated as characters / 4) the repository context of one request may take
-    context_budget: int = _setting(6000, _integer(256, 200_000))
+    context_budget: int = _setting(6000, integer(256, 200_000))
     #: gitignore patterns of files the context engine leaves out, beyond .gitignore/.renignore
-    ignore_files: tuple[str, ...] = _setting((), _string_list(what="gitignore patterns"))
+    ignore_files: tuple[str, ...] = _setting((), string_list(what="gitignore patterns"))
     #: gitignore patterns of more secret files, never read ("!pattern" lifts a default)
-    secret_files: tuple[str, ...] = _setting((), _string_list(what="gitignore patterns"))
+    secret_files: tuple[str, ...] = _setting((), string_list(what="gitignore patterns"))
     #: regular expressions of more secrets to redact (group 1 only, when there is one)
     secret_patterns: tuple[str, ...] = _setting(
-        (), _string_list(_regex, "regular expressions that do not match empty text"))
+        (), string_list(regex, "regular expressions that do not match empty text"))
     #: the most tool calls of one agent run (a run's maxSteps argument may lower or raise it)
-    agent__max_steps: int = _setting(25, _integer(1, 200))
+    agent__max_steps: int = _setting(25, integer(1, 200))
     #: how often a failing verification is handed back to the model before "not verified"
-    agent__max_fix_attempts: int = _setting(3, _integer(0, 10))
+    agent__max_fix_attempts: int = _setting(3, integer(0, 10))
     #: command prefixes the agent may run without asking (destructive ones always ask)
-    agent__allowed_commands: tuple[str, ...] = _setting((), _string_list(what="commands"))
+    agent__allowed_commands: tuple[str, ...] = _setting((), string_list(what="commands"))
     #: seconds one agent command may run before its process group is killed
-    agent__command_timeout: float = _setting(120.0, _number(0, MAX_TIMEOUT, above=True))
+    agent__command_timeout: float = _setting(120.0, number(0, MAX_TIMEOUT, above=True))
     #: tokens (in and out, over every turn) one agent run may use
-    agent__max_tokens: int = _setting(400_000, _integer(1000, 10_000_000))
+    agent__max_tokens: int = _setting(400_000, integer(1000, 10_000_000))
     #: pull requests open as drafts unless the command says ``draft: false``
-    pull_requests__draft: bool = _setting(True, _Rule("true or false", _boolean))
+    pull_requests__draft: bool = _setting(True, Rule("true or false", boolean))
     #: None: guessed from the remote's host (GitHub for hosts it does not know)
-    forge__provider: str | None = _setting(None, _Rule(f"one of {', '.join(FORGES)}", _forge))
+    forge__provider: str | None = _setting(None, one_of(FORGES))
     #: None: derived from the remote (api.github.com, {host}/api/v3, /api/v4, /api/v1)
     forge__api_url: str | None = _setting(None, _URL)
     #: a command whose first line of output is the forge token, e.g. "gh auth token"

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from ren_lsp.config import (
     LOG_LEVELS,
-    URL_PATTERN,
     Resolved,
     Settings,
     config_file_path,
@@ -30,6 +29,7 @@ from ren_lsp.config import (
 )
 from ren_lsp.keys import resolve_api_key
 from ren_lsp.models.errors import MissingKeyError
+from ren_lsp.settings_rules import URL_PATTERN
 
 SCHEMA_PATH = Path(__file__).parents[2] / "schemas" / "settings.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
