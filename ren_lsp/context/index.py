@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -22,8 +23,10 @@ from typing import Any
 import attrs
 
 from ren_lsp.context import files as files_
+from ren_lsp.context import kinds
 from ren_lsp.context.cache import DiskCache, from_entry, to_entry
 from ren_lsp.context.graph import Graph
+from ren_lsp.context.kinds import file_kind
 from ren_lsp.context.secrets import redact
 from ren_lsp.context.symbols import Definition, extract
 from ren_lsp.context.terms import count_terms, name_terms
@@ -56,9 +59,15 @@ class FileRecord:
     references: frozenset[str]
     #: term -> count in the (redacted) text
     terms: dict[str, int]
-    #: term -> count in the path and the definitions' names
+    #: term -> count in the definitions' names
     names: dict[str, int]
     length: int
+    #: term -> count in the path (folders, file name)
+    path_terms: dict[str, int] = attrs.Factory(dict)
+    #: term -> count in comments and docstrings
+    notes: dict[str, int] = attrs.Factory(dict)
+    #: what the file is for (``kinds.file_kind``): source, test, doc, …
+    kind: str = "source"
     #: indexed from an editor buffer rather than from disk (never cached)
     from_buffer: bool = False
 
@@ -96,10 +105,43 @@ def analyse(key: str, path: str, root: int, rel: str, text: str, size: int, mtim
     clean, _ = redact(text, secret_patterns)
     symbols = extract(rel, clean)
     terms = count_terms(clean)
-    names = name_terms([*rel.split("/"), *(d.name for d in symbols.definitions)])
+    names = name_terms(d.name for d in symbols.definitions)
+    path_terms = name_terms(rel.split("/"))
+    notes = count_terms(comment_text(symbols.language, clean))
     return FileRecord(key, path, root, rel, size, mtime_ns, symbols.language,
                       symbols.definitions, symbols.imports, symbols.references, dict(terms),
-                      dict(names), sum(terms.values()), from_buffer)
+                      dict(names), sum(terms.values()), dict(path_terms), dict(notes),
+                      _kind(rel, clean, symbols.definitions), from_buffer)
+
+
+#: what a C or C++ header that only declares defines
+_DECLARATIONS = frozenset({"prototype", "macro", "struct", "union", "enum", "type", "typedef",
+                           "constant", "namespace", "class"})
+
+
+def _kind(rel: str, text: str, definitions: Sequence[Definition]) -> str:
+    kind = file_kind(rel, text[:2000])
+    if kind == kinds.SOURCE and rel.endswith((".h", ".hh", ".hpp", ".hxx")) and all(
+            d.kind in _DECLARATIONS for d in definitions):
+        return kinds.STUB  # a header that only declares: its implementation is elsewhere
+    return kind
+
+
+_HASH_COMMENTS = re.compile(r'"""(.*?)"""|\'\'\'(.*?)\'\'\'|#([^\n]*)', re.DOTALL)
+_SLASH_COMMENTS = re.compile(r"/\*(.*?)\*/|//([^\n]*)", re.DOTALL)
+_HASH_LANGUAGES = frozenset({"python", "ruby", "shell", "perl", "r", "toml", "yaml"})
+
+
+def comment_text(language: str, text: str) -> str:
+    """The comments and docstrings of a source file (what its authors say it does)."""
+    if language in _HASH_LANGUAGES:
+        pattern = _HASH_COMMENTS
+    elif language:
+        pattern = _SLASH_COMMENTS
+    else:
+        return ""
+    return "\n".join("".join(groups) for groups in
+                     (tuple(g or "" for g in m.groups()) for m in pattern.finditer(text)))
 
 
 class Index:
@@ -120,7 +162,13 @@ class Index:
         #: term -> how many files contain it, for the text and for the names
         self.df_terms: Counter[str] = Counter()
         self.df_names: Counter[str] = Counter()
+        self.df_path: Counter[str] = Counter()
+        self.df_notes: Counter[str] = Counter()
+        #: the sum over files of each field's length (for BM25's length normalisation)
         self.total_length = 0
+        self.total_names = 0
+        self.total_path = 0
+        self.total_notes = 0
         #: defined name -> keys of the files that define it
         self.defined_in: dict[str, set[str]] = {}
         #: the text of files indexed from editor buffers, by key
@@ -130,6 +178,9 @@ class Index:
         #: a .gitignore or .renignore changed: the next build lists the roots again
         self.stale = False
         self.lock = threading.RLock()
+        #: bumped on every change of the records (what caches of derived tables compare)
+        self.version = 0
+        self._vocabularies: dict[str, tuple[int, list[str]]] = {}
         self._rules: list[files_.RootRules] | None = None
         self._names = _root_names(self.roots)
         self._build_lock: asyncio.Lock | None = None
@@ -167,15 +218,31 @@ class Index:
 
     # -- changing the records (always under the lock) -----------------------------------------
 
+    def vocabulary(self, field: str) -> list[str]:
+        """The sorted terms of ``df_names`` or ``df_path`` (for prefix matches), cached."""
+        with self.lock:
+            cached = self._vocabularies.get(field)
+            if cached is None or cached[0] != self.version:
+                table = self.df_names if field == "defs" else self.df_path
+                cached = (self.version, sorted(table))
+                self._vocabularies[field] = cached
+            return cached[1]
+
     def _put(self, record: FileRecord) -> None:
         with self.lock:
+            self.version += 1
             old = self.records.get(record.key)
             if old is not None:
                 self._forget_stats(old)
             self.records[record.key] = record
             self.df_terms.update(record.terms.keys())
             self.df_names.update(record.names.keys())
+            self.df_path.update(record.path_terms.keys())
+            self.df_notes.update(record.notes.keys())
             self.total_length += record.length
+            self.total_names += sum(record.names.values())
+            self.total_path += sum(record.path_terms.values())
+            self.total_notes += sum(record.notes.values())
             for definition in record.definitions:
                 self.defined_in.setdefault(definition.name, set()).add(record.key)
             if old is None:
@@ -185,6 +252,7 @@ class Index:
 
     def _drop(self, key: str) -> None:
         with self.lock:
+            self.version += 1
             old = self.records.pop(key, None)
             self.buffers.pop(key, None)
             if old is not None:
@@ -192,13 +260,16 @@ class Index:
                 self.graph.remove(old)
 
     def _forget_stats(self, record: FileRecord) -> None:
-        self.df_terms.subtract(record.terms.keys())
-        self.df_names.subtract(record.names.keys())
-        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names)):
+        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names),
+                               (self.df_path, record.path_terms), (self.df_notes, record.notes)):
+            counter.subtract(terms.keys())
             for term in terms:
                 if counter[term] <= 0:
                     del counter[term]
         self.total_length -= record.length
+        self.total_names -= sum(record.names.values())
+        self.total_path -= sum(record.path_terms.values())
+        self.total_notes -= sum(record.notes.values())
         for definition in record.definitions:
             keys = self.defined_in.get(definition.name)
             if keys is not None:

@@ -1,0 +1,241 @@
+"""Fit the question weights of the ranking on the retrieval development set, and show over-fitting.
+
+The development set (``../shared/retrieval-dev``, its README says how to lay out its workspaces)
+is 120 commits of six public repositories: the commit's subject is the question, the source files
+it changed are the answer. This script indexes each case's workspace with the engine, keeps what
+the question says about each file (``rank.features``), and scores the engine's list as returned
+(tests and docs it ranks above the answer take up ranks), beside plain BM25 over the source files
+(``run.py``'s own baseline) in the same run.
+
+``--fit`` fits the weights by coordinate ascent on MRR (a small learning-to-rank fit over a grid)
+and reports them **cross-validated by repository**: for each repository, the weights fitted on
+the other five are scored on it, so what is learned on some repositories is measured on others.
+The weights fitted on all six are printed for ``rank.Weights``; the fitted score beside the
+cross-validated one shows how much is over-fitting. ``run.py`` with ``ren-lsp context --json``
+is the acceptance measurement; this is the quick loop.
+
+    RETRIEVAL_WORK=DIR .venv/bin/python bench/context_dev.py [--dev DIR] [--fit] [--repo R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pickle
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import attrs
+
+from ren_lsp.context.index import Index
+from ren_lsp.context.rank import Features, Weights, features, question_scores
+from ren_lsp.context.weights import QUESTION_SIGNALS
+
+HERE = Path(__file__).resolve().parent
+DEV = HERE.parent.parent / "shared" / "retrieval-dev"
+
+#: the weights the fit may change, each with the grid it searches
+GRID: dict[str, tuple[float, ...]] = {
+    **{name: (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.7, 2.2, 3.0)
+       for name in ("defs", "path", "notes", "question_names", "size", "fan_in", "neighbours",
+                    "tested", "passage", "phrase")},
+    **{name: (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+       for name in ("test", "doc", "example", "tooling", "generated", "vendored", "config",
+                    "other")},
+}
+
+
+@dataclass
+class Case:
+    id: str
+    repo: str
+    query: str
+    gold: list[str]
+    found: Features
+    bm25: list[str]
+    path_hint: bool
+
+
+def load_cases(dev: Path, repos: Sequence[str], limit: int | None) -> list[Case]:
+    """Index every case's workspace and keep the question's features (and BM25's list)."""
+    sys.path.insert(0, str(dev))
+    import common  # type: ignore[import-not-found]
+    import run  # type: ignore[import-not-found]
+
+    rows = [json.loads(line) for line in (dev / "cases.jsonl").read_text().splitlines()]
+    rows = [row for row in rows if not repos or row["repo"] in repos][:limit]
+    cases = []
+    for number, row in enumerate(rows, 1):
+        workspace = common.workspace_dir(row["repo"], row["parent"])
+        if not workspace.is_dir():
+            raise SystemExit(f"{workspace} is missing: run the dev set's prepare.py first "
+                             f"(RETRIEVAL_WORK is {os.environ.get('RETRIEVAL_WORK', 'unset')})")
+        index = Index([workspace])
+        index.build_sync()
+        found = features(index, row["query"])
+        cases.append(Case(row["id"], row["repo"], row["query"], row["gold"], found,
+                          run.rank_bm25(row, workspace), bool(row.get("path_hint"))))
+        print(f"\r{number}/{len(rows)} indexed", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return cases
+
+
+def ranking(case: Case, weights: Weights, limit: int = 50) -> list[str]:
+    """The engine's list for a case as ``ren-lsp context`` returns it (no current file)."""
+    totals = question_scores(case.found, weights)
+    return sorted((k for k in totals if totals[k] > 0), key=lambda k: (-totals[k], k))[:limit]
+
+
+def score(ranked: Sequence[str], gold: Sequence[str]) -> tuple[float, float, float]:
+    """(recall@1, recall@5, reciprocal rank), as ``run.py`` computes them."""
+    wanted = set(gold)
+    first = next((i for i, path in enumerate(ranked, 1) if path in wanted), None)
+    return (len(wanted & set(ranked[:1])) / len(wanted),
+            len(wanted & set(ranked[:5])) / len(wanted), 1 / first if first else 0.0)
+
+
+def mean_scores(cases: Sequence[Case], rank_of: Callable[[Case], Sequence[str]]
+                ) -> tuple[float, float, float]:
+    rows = [score(rank_of(case), case.gold) for case in cases]
+    return tuple(sum(column) / max(len(rows), 1) for column in zip(*rows, strict=True))  # type: ignore[return-value]
+
+
+def objective(cases: Sequence[Case], weights: Weights) -> float:
+    """What the fit maximises: MRR, with recall@1 breaking near ties."""
+    r1, _, mrr = mean_scores(cases, lambda case: ranking(case, weights))
+    return mrr + 0.25 * r1
+
+
+def fit(cases: Sequence[Case], start: Weights, rounds: int = 3) -> Weights:
+    """A pairwise logistic fit of the signals' weights, then coordinate ascent of the kinds'.
+
+    The signals are fitted as RankNet does with a linear model: each answer should outscore each
+    other file of its kind among the best candidates, a logistic loss on the score difference,
+    L2-regularised, weights kept non-negative; every case counts the same. It is convex, so
+    the fit is stable from fold to fold. The kinds' factors (multiplicative) are then chosen on
+    their grids by MRR.
+    """
+    best = _pairwise(cases, start)
+    best_value = objective(cases, best)
+    for _ in range(rounds):
+        improved = False
+        for name, grid in GRID.items():
+            if name in QUESTION_SIGNALS:
+                continue
+            for value in grid:
+                if value == getattr(best, name):
+                    continue
+                candidate = attrs.evolve(best, **{name: value})
+                candidate_value = objective(cases, candidate)
+                if candidate_value > best_value + 1e-9:
+                    best, best_value, improved = candidate, candidate_value, True
+        if not improved:
+            break
+    return best
+
+
+#: how the pairwise fit's weights are scaled: their sum, as the hand-set weights had it
+SIGNAL_TOTAL = 3.0
+NEGATIVES = 30
+
+
+def _pairwise(cases: Sequence[Case], start: Weights, l2: float = 0.003, steps: int = 400,
+              rate: float = 2.0) -> Weights:
+    names = [name for name in QUESTION_SIGNALS if name != "body"] + ["body"]
+    pairs: list[tuple[float, list[float]]] = []
+    for case in cases:
+        found = case.found
+        vectors = {key: [found.signals.get(name, {}).get(key, 0.0) for name in names]
+                   for key in found.kinds}
+        comparable = [key for key in ranking(case, start, limit=10_000)
+                      if start.kind_factor(found.kinds[key], found.wanted) == 1.0]
+        gold = [key for key in comparable if key in case.gold]
+        others = [key for key in comparable if key not in case.gold][:NEGATIVES]
+        if not gold or not others:
+            continue
+        weight = 1.0 / (len(gold) * len(others))
+        for g in gold:
+            for o in others:
+                pairs.append((weight, [a - b for a, b in zip(vectors[g], vectors[o], strict=True)]))
+    total = sum(w for w, _ in pairs) or 1.0
+    w = [1.0] * len(names)
+    for _ in range(steps):
+        gradient = [l2 * x for x in w]
+        for weight, difference in pairs:
+            margin = sum(a * b for a, b in zip(w, difference, strict=True))
+            pull = weight / total / (1.0 + math.exp(min(margin, 50.0)))
+            for i, value in enumerate(difference):
+                gradient[i] -= pull * value
+        w = [max(0.0, x - rate * g) for x, g in zip(w, gradient, strict=True)]
+    scale = SIGNAL_TOTAL / (sum(w) or 1.0)
+    return attrs.evolve(start, **{name: round(x * scale, 3) for name, x in zip(names, w,
+                                                                                strict=True)})
+
+
+def table(title: str, cases: Sequence[Case], systems: dict[str, Callable[[Case], Sequence[str]]],
+          repos: Sequence[str]) -> None:
+    print(f"\n{title}")
+    print(f"{'repo':22} {'n':>3}  " + "  ".join(f"{name + ' R@1':>13} {'R@5':>5} {'MRR':>5}"
+                                              for name in systems))
+    groups = [(repo, [c for c in cases if c.repo == repo]) for repo in repos]
+    groups += [("ALL", list(cases)), ("ALL, no path hint", [c for c in cases if not c.path_hint])]
+    for label, group in groups:
+        cells = []
+        for rank_of in systems.values():
+            r1, r5, mrr = mean_scores(group, rank_of)
+            cells.append(f"{r1:13.3f} {r5:5.3f} {mrr:5.3f}")
+        print(f"{label:22} {len(group):3}  " + "  ".join(cells))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--dev", type=Path, default=Path(os.environ.get("RETRIEVAL_DEV", DEV)))
+    parser.add_argument("--repo", action="append", default=[])
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--fit", action="store_true", help="fit the weights, cross-validated")
+    parser.add_argument("--features", type=Path,
+                        help="keep the indexed features in this file (reused when it exists)")
+    args = parser.parse_args()
+    if not (args.dev / "cases.jsonl").is_file():
+        print(f"no development set at {args.dev} (--dev DIR or $RETRIEVAL_DEV)", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    if args.features is not None and args.features.is_file():
+        cases = pickle.loads(args.features.read_bytes())
+    else:
+        cases = load_cases(args.dev, args.repo, args.limit)
+        if args.features is not None:
+            args.features.write_bytes(pickle.dumps(cases))
+    repos = sorted({case.repo for case in cases}, key=[c.repo for c in cases].index)
+    print(f"{len(cases)} cases from {len(repos)} repositories, indexed in "
+          f"{time.perf_counter() - started:.1f} s")
+    current = Weights()
+    systems: dict[str, Callable[[Case], Sequence[str]]] = {
+        "bm25": lambda case: case.bm25, "engine": lambda case: ranking(case, current)}
+    if args.fit:
+        fitted_all = fit(cases, current)
+        held_out: dict[str, Weights] = {}
+        for repo in repos:
+            held_out[repo] = fit([c for c in cases if c.repo != repo], current)
+            print(f"fitted without {repo}: {_changed(held_out[repo])}", file=sys.stderr)
+        systems["fitted"] = lambda case: ranking(case, fitted_all)
+        systems["cv"] = lambda case: ranking(case, held_out[case.repo])
+        print("\nweights fitted on all cases (for rank.Weights):", _changed(fitted_all))
+    table("recall@1, recall@5 and MRR, the engine's list as returned; bm25 over source files "
+          "(run.py's baseline)", cases, systems, repos)
+    return 0
+
+
+def _changed(weights: Weights) -> str:
+    default = Weights()
+    return ", ".join(f"{name}={getattr(weights, name)}" for name in (*QUESTION_SIGNALS, *GRID)
+                     if getattr(weights, name) != getattr(default, name)) or "(the defaults)"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
