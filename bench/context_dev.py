@@ -64,8 +64,8 @@ class Case:
 def load_cases(dev: Path, repos: Sequence[str], limit: int | None) -> list[Case]:
     """Index every case's workspace and keep the question's features (and BM25's list)."""
     sys.path.insert(0, str(dev))
-    import common  # type: ignore[import-not-found]
-    import run  # type: ignore[import-not-found]
+    import common
+    import run
 
     rows = [json.loads(line) for line in (dev / "cases.jsonl").read_text().splitlines()]
     rows = [row for row in rows if not repos or row["repo"] in repos][:limit]
@@ -101,8 +101,9 @@ def score(ranked: Sequence[str], gold: Sequence[str]) -> tuple[float, float, flo
 
 def mean_scores(cases: Sequence[Case], rank_of: Callable[[Case], Sequence[str]]
                 ) -> tuple[float, float, float]:
-    rows = [score(rank_of(case), case.gold) for case in cases]
-    return tuple(sum(column) / max(len(rows), 1) for column in zip(*rows, strict=True))  # type: ignore[return-value]
+    rows = [score(rank_of(case), case.gold) for case in cases] or [(0.0, 0.0, 0.0)]
+    r1, r5, rr = (sum(column) / len(rows) for column in zip(*rows, strict=True))
+    return r1, r5, rr
 
 
 def objective(cases: Sequence[Case], weights: Weights) -> float:
@@ -111,16 +112,18 @@ def objective(cases: Sequence[Case], weights: Weights) -> float:
     return mrr + 0.25 * r1
 
 
-def fit(cases: Sequence[Case], start: Weights, rounds: int = 3) -> Weights:
-    """A pairwise logistic fit of the signals' weights, then coordinate ascent of the kinds'.
+def fit(cases: Sequence[Case], start: Weights, rounds: int = 3, method: str = "pairwise"
+        ) -> Weights:
+    """A linear fit of the signals' weights, then coordinate ascent of the kinds' factors.
 
-    The signals are fitted as RankNet does with a linear model: each answer should outscore each
-    other file of its kind among the best candidates, a logistic loss on the score difference,
-    L2-regularised, weights kept non-negative; every case counts the same. It is convex, so
-    the fit is stable from fold to fold. The kinds' factors (multiplicative) are then chosen on
-    their grids by MRR.
+    ``pairwise`` (RankNet's loss): each answer should outscore each other candidate of a
+    comparable kind, a logistic loss on the difference. ``listwise`` (ListNet's): the answers'
+    share of a softmax over the candidates. Both are L2-regularised and convex, keep the
+    weights non-negative and count every case the same, so the fit is stable from fold to fold
+    (on the dev set the pairwise fit over-fits less). The kinds' factors (multiplicative) are
+    then chosen on their grids by MRR.
     """
-    best = _pairwise(cases, start)
+    best = (_listwise if method == "listwise" else _pairwise)(cases, start)
     best_value = objective(cases, best)
     for _ in range(rounds):
         improved = False
@@ -177,6 +180,41 @@ def _pairwise(cases: Sequence[Case], start: Weights, l2: float = 0.003, steps: i
                                                                                 strict=True)})
 
 
+def _listwise(cases: Sequence[Case], start: Weights, l2: float = 0.01, steps: int = 300,
+              rate: float = 0.5) -> Weights:
+    """ListNet with a linear model: the answers' share of a softmax over the candidates."""
+    names = [name for name in QUESTION_SIGNALS if name != "body"] + ["body"]
+    lists: list[tuple[list[list[float]], list[bool]]] = []
+    for case in cases:
+        found = case.found
+        comparable = [key for key in ranking(case, start, limit=10_000)
+                      if start.kind_factor(found.kinds[key], found.wanted) == 1.0][:NEGATIVES]
+        is_gold = [key in case.gold for key in comparable]
+        if not any(is_gold) or all(is_gold):
+            continue
+        lists.append(([[found.signals.get(name, {}).get(key, 0.0) for name in names]
+                       for key in comparable], is_gold))
+    w = [1.0] * len(names)
+    for _ in range(steps):
+        gradient = [l2 * x for x in w]
+        for vectors, is_gold in lists:
+            scores = [sum(a * b for a, b in zip(w, v, strict=True)) for v in vectors]
+            top = max(scores)
+            exp = [math.exp(x - top) for x in scores]
+            total = sum(exp)
+            gold_total = sum(e for e, g in zip(exp, is_gold, strict=True) if g)
+            # d(-log(gold_total / total)) / dw = E_all[v] - E_gold[v]
+            for i in range(len(names)):
+                expected_all = sum(e * v[i] for e, v in zip(exp, vectors, strict=True)) / total
+                expected_gold = sum(e * v[i] for e, v, g in zip(exp, vectors, is_gold,
+                                                                strict=True) if g) / gold_total
+                gradient[i] += (expected_all - expected_gold) / len(lists)
+        w = [max(0.0, x - rate * g) for x, g in zip(w, gradient, strict=True)]
+    scale = SIGNAL_TOTAL / (sum(w) or 1.0)
+    return attrs.evolve(start, **{name: round(x * scale, 3) for name, x in zip(names, w,
+                                                                                strict=True)})
+
+
 def table(title: str, cases: Sequence[Case], systems: dict[str, Callable[[Case], Sequence[str]]],
           repos: Sequence[str]) -> None:
     print(f"\n{title}")
@@ -198,6 +236,7 @@ def main() -> int:
     parser.add_argument("--repo", action="append", default=[])
     parser.add_argument("--limit", type=int)
     parser.add_argument("--fit", action="store_true", help="fit the weights, cross-validated")
+    parser.add_argument("--method", choices=("pairwise", "listwise"), default="pairwise")
     parser.add_argument("--features", type=Path,
                         help="keep the indexed features in this file (reused when it exists)")
     args = parser.parse_args()
@@ -218,10 +257,11 @@ def main() -> int:
     systems: dict[str, Callable[[Case], Sequence[str]]] = {
         "bm25": lambda case: case.bm25, "engine": lambda case: ranking(case, current)}
     if args.fit:
-        fitted_all = fit(cases, current)
+        fitted_all = fit(cases, current, method=args.method)
         held_out: dict[str, Weights] = {}
         for repo in repos:
-            held_out[repo] = fit([c for c in cases if c.repo != repo], current)
+            held_out[repo] = fit([c for c in cases if c.repo != repo], current,
+                                 method=args.method)
             print(f"fitted without {repo}: {_changed(held_out[repo])}", file=sys.stderr)
         systems["fitted"] = lambda case: ranking(case, fitted_all)
         systems["cv"] = lambda case: ranking(case, held_out[case.repo])
@@ -233,8 +273,9 @@ def main() -> int:
 
 def _changed(weights: Weights) -> str:
     default = Weights()
-    return ", ".join(f"{name}={getattr(weights, name)}" for name in (*QUESTION_SIGNALS, *GRID)
-                     if getattr(weights, name) != getattr(default, name)) or "(the defaults)"
+    names = dict.fromkeys((*QUESTION_SIGNALS, *GRID))
+    return ", ".join(f"{name}={getattr(weights, name)}" + (
+        "" if getattr(weights, name) != getattr(default, name) else " (as now)") for name in names)
 
 
 if __name__ == "__main__":

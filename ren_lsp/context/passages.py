@@ -18,6 +18,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 
+from ren_lsp.context.symbols import Definition
 from ren_lsp.context.terms import pieces_of
 
 RERANK = 40
@@ -61,6 +62,20 @@ def second_look(keys: Sequence[str], text_of: Callable[[str], str | None],
         if best > 0:
             passage[key] = best
     return passage, phrases
+
+
+def best_definition(definitions: Iterable[Definition], idf: dict[str, float]) -> float:
+    """How well the file's best definition (its name and signature) matches the question.
+
+    A file defining many names matches many words across them; the one function whose own
+    name and parameters say what the question says is the sharper sign.
+    """
+    best = 0.0
+    for definition in definitions:
+        terms = set(pieces_of(definition.name)) | set(pieces_of(definition.signature))
+        score = sum(idf[t] for t in terms if t in idf)
+        best = max(best, score)
+    return best
 
 
 #: one line: how many terms it has, and the question's terms in it with their positions

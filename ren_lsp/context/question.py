@@ -169,4 +169,10 @@ def _second_look(index: Index, matches: lexical.Matches, signals: dict[str, dict
     count = max(len(index.records), 1)
     idf = {t: lexical.idf(count, index.df_terms.get(t, 0)) for t in matches.terms}
     passage, phrase = passages.second_look(best, index.text_of, matches.terms, idf)
-    return {"passage": passage, "phrase": phrase}
+    names_idf = {t: lexical.idf(count, index.df_names.get(t, 0)) for t in matches.terms}
+    definition = {}
+    for key in best:
+        value = passages.best_definition(index.records[key].definitions, names_idf)
+        if value > 0:
+            definition[key] = value
+    return {"passage": passage, "phrase": phrase, "definition": definition}

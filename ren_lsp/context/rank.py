@@ -32,8 +32,9 @@ from ren_lsp.context.index import FileRecord, Index
 from ren_lsp.context.question import Features, code_words, features, identifiers, question_scores
 from ren_lsp.context.weights import Weights
 
-__all__ = ["Features", "Ranked", "Request", "Weights", "code_words", "features", "identifiers",
-           "is_test_file", "question_scores", "rank"]
+__all__ = ["Features", "Ranked", "Request", "Weights", "code_words", "editor_scores",
+           "editor_signals", "features", "identifiers", "is_test_file", "question_scores", "rank",
+           "request_features"]
 
 @attrs.frozen
 class Ranked:
@@ -74,7 +75,10 @@ def rank(index: Index, request: Request, *, weights: Weights | None = None,
         return _rank(index, request, weights, limit)
 
 
-def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[Ranked]:
+def editor_signals(index: Index, request: Request
+                   ) -> tuple[dict[str, dict[str, float]], dict[str, set[str]]]:
+    """The editor's signals (selection, imports, …; raw, unscaled) and the selection's names
+    each file defines (read under the index's lock)."""
     records = index.records
     current = records.get(request.current) if request.current else None
     signals: dict[str, dict[str, float]] = {}
@@ -119,19 +123,39 @@ def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[
 
     for key in request.open_files:
         add("open", key, 1.0)
+    return signals, defined_names
 
-    about = request.selection
-    if current is not None and is_test_file(current.rel):
-        about += "\ntest"  # a request from a test is about tests
-    found = features(index, request.question, about=about)
-    for key, names in found.names.items():
-        defined_names.setdefault(key, set()).update(names)
-    totals = question_scores(found, weights)
+
+def editor_scores(signals: dict[str, dict[str, float]], weights: Weights) -> dict[str, float]:
+    """The editor's part of each file's score: its signals scaled to 0..1 and weighted."""
+    totals: dict[str, float] = {}
     for signal, values in signals.items():
         top = max(values.values())
         weight = getattr(weights, signal)
         for key, value in values.items():
             totals[key] = totals.get(key, 0.0) + weight * value / top
+    return totals
+
+
+def request_features(index: Index, request: Request) -> Features:
+    """The question's features for a request (a request from a test is about tests)."""
+    current = index.records.get(request.current) if request.current else None
+    about = request.selection
+    if current is not None and is_test_file(current.rel):
+        about += "\ntest"
+    return features(index, request.question, about=about)
+
+
+def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[Ranked]:
+    records = index.records
+    current = records.get(request.current) if request.current else None
+    signals, defined_names = editor_signals(index, request)
+    found = request_features(index, request)
+    for key, names in found.names.items():
+        defined_names.setdefault(key, set()).update(names)
+    totals = question_scores(found, weights)
+    for key, value in editor_scores(signals, weights).items():
+        totals[key] = totals.get(key, 0.0) + value
 
     ordered = sorted((key for key in totals if totals[key] > 0 and (
         current is None or key != current.key)), key=lambda key: (-totals[key], key))[:limit]

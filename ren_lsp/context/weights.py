@@ -14,7 +14,7 @@ from ren_lsp.context import kinds
 
 #: the question's signals, each scaled to 0..1 over the matching files
 QUESTION_SIGNALS = ("body", "defs", "path", "notes", "question_names", "size", "fan_in",
-                    "neighbours", "tested", "passage", "phrase", "coverage")
+                    "neighbours", "tested", "passage", "phrase", "definition", "coverage")
 
 
 @attrs.frozen
@@ -22,21 +22,23 @@ class Weights:
     """How much each signal counts (each is scaled to 0..1 over the files of a query first)."""
 
     # -- the question's words (fitted: bench/context_dev.py) --
-    body: float = 0.25
-    defs: float = 0.37
-    path: float = 0.39
-    notes: float = 0.164
-    question_names: float = 0.056
-    size: float = 0.275
+    body: float = 0.216
+    defs: float = 0.307
+    path: float = 0.334
+    notes: float = 0.102
+    question_names: float = 0.225
+    size: float = 0.272
     fan_in: float = 0.155
-    neighbours: float = 0.012
+    neighbours: float = 0.026
     #: a test named after the file matches the question
-    tested: float = 0.38
+    tested: float = 0.312
     #: the file's best passage (``passages.py``), and the question's phrases in it
-    passage: float = 0.515
-    phrase: float = 0.331
+    passage: float = 0.383
+    phrase: float = 0.336
+    #: the file's best definition: its name and signature match the question
+    definition: float = 0.129
     #: the share of the question's distinct terms the file matches
-    coverage: float = 0.103
+    coverage: float = 0.203
     # -- the question part of a file's score is multiplied by its kind's factor unless the
     # request is about that kind
     test: float = 0.0
