@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 5
+VERSION = 6
 
 #: (size, mtime_ns, language, definitions, imports, references, terms, names, length,
 #: path_terms, notes, kind), or
