@@ -27,12 +27,13 @@ import pickle
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import attrs
 
 from ren_lsp.context.index import Index
+from ren_lsp.context.kinds import SOURCE
 from ren_lsp.context.rank import Features, Weights, features, question_scores
 from ren_lsp.context.weights import QUESTION_SIGNALS
 
@@ -43,7 +44,7 @@ DEV = HERE.parent.parent / "shared" / "retrieval-dev"
 GRID: dict[str, tuple[float, ...]] = {
     **{name: (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.7, 2.2, 3.0)
        for name in ("defs", "path", "notes", "question_names", "size", "fan_in", "neighbours",
-                    "tested", "passage", "phrase")},
+                    "tested", "passage", "phrase", "definition", "coverage")},
     **{name: (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
        for name in ("test", "doc", "example", "tooling", "generated", "vendored", "config",
                     "other")},
@@ -59,6 +60,10 @@ class Case:
     found: Features
     bm25: list[str]
     path_hint: bool
+    #: the editor's part of each file's score (selection, imports, …; not fitted here)
+    editor: dict[str, float] = field(default_factory=dict)
+    #: the current file, left out of the list before scoring
+    current: str | None = None
 
 
 def load_cases(dev: Path, repos: Sequence[str], limit: int | None) -> list[Case]:
@@ -86,9 +91,12 @@ def load_cases(dev: Path, repos: Sequence[str], limit: int | None) -> list[Case]
 
 
 def ranking(case: Case, weights: Weights, limit: int = 50) -> list[str]:
-    """The engine's list for a case as ``ren-lsp context`` returns it (no current file)."""
+    """The engine's list for a case as ``ren-lsp context`` returns it, the current file left out."""
     totals = question_scores(case.found, weights)
-    return sorted((k for k in totals if totals[k] > 0), key=lambda k: (-totals[k], k))[:limit]
+    for key, value in case.editor.items():
+        totals[key] = totals.get(key, 0.0) + value
+    return sorted((k for k in totals if totals[k] > 0 and k != case.current),
+                  key=lambda k: (-totals[k], k))[:limit]
 
 
 def score(ranked: Sequence[str], gold: Sequence[str]) -> tuple[float, float, float]:
@@ -150,13 +158,13 @@ NEGATIVES = 30
 def _pairwise(cases: Sequence[Case], start: Weights, l2: float = 0.003, steps: int = 400,
               rate: float = 2.0) -> Weights:
     names = [name for name in QUESTION_SIGNALS if name != "body"] + ["body"]
-    pairs: list[tuple[float, list[float]]] = []
+    pairs: list[tuple[float, float, list[float]]] = []
     for case in cases:
         found = case.found
-        vectors = {key: [found.signals.get(name, {}).get(key, 0.0) for name in names]
-                   for key in found.kinds}
         comparable = [key for key in ranking(case, start, limit=10_000)
-                      if start.kind_factor(found.kinds[key], found.wanted) == 1.0]
+                      if start.kind_factor(found.kinds.get(key, SOURCE), found.wanted) == 1.0]
+        vectors = {key: [found.signals.get(name, {}).get(key, 0.0) for name in names]
+                   for key in comparable}
         gold = [key for key in comparable if key in case.gold]
         others = [key for key in comparable if key not in case.gold][:NEGATIVES]
         if not gold or not others:
@@ -164,13 +172,15 @@ def _pairwise(cases: Sequence[Case], start: Weights, l2: float = 0.003, steps: i
         weight = 1.0 / (len(gold) * len(others))
         for g in gold:
             for o in others:
-                pairs.append((weight, [a - b for a, b in zip(vectors[g], vectors[o], strict=True)]))
-    total = sum(w for w, _ in pairs) or 1.0
+                offset = case.editor.get(g, 0.0) - case.editor.get(o, 0.0)
+                pairs.append((weight, offset,
+                              [a - b for a, b in zip(vectors[g], vectors[o], strict=True)]))
+    total = sum(w for w, _, _ in pairs) or 1.0
     w = [1.0] * len(names)
     for _ in range(steps):
         gradient = [l2 * x for x in w]
-        for weight, difference in pairs:
-            margin = sum(a * b for a, b in zip(w, difference, strict=True))
+        for weight, offset, difference in pairs:
+            margin = offset + sum(a * b for a, b in zip(w, difference, strict=True))
             pull = weight / total / (1.0 + math.exp(min(margin, 50.0)))
             for i, value in enumerate(difference):
                 gradient[i] -= pull * value
@@ -184,21 +194,24 @@ def _listwise(cases: Sequence[Case], start: Weights, l2: float = 0.01, steps: in
               rate: float = 0.5) -> Weights:
     """ListNet with a linear model: the answers' share of a softmax over the candidates."""
     names = [name for name in QUESTION_SIGNALS if name != "body"] + ["body"]
-    lists: list[tuple[list[list[float]], list[bool]]] = []
+    lists: list[tuple[list[list[float]], list[float], list[bool]]] = []
     for case in cases:
         found = case.found
         comparable = [key for key in ranking(case, start, limit=10_000)
-                      if start.kind_factor(found.kinds[key], found.wanted) == 1.0][:NEGATIVES]
+                      if start.kind_factor(found.kinds.get(key, SOURCE), found.wanted) == 1.0
+                      ][:NEGATIVES]
         is_gold = [key in case.gold for key in comparable]
         if not any(is_gold) or all(is_gold):
             continue
         lists.append(([[found.signals.get(name, {}).get(key, 0.0) for name in names]
-                       for key in comparable], is_gold))
+                       for key in comparable], [case.editor.get(key, 0.0) for key in comparable],
+                      is_gold))
     w = [1.0] * len(names)
     for _ in range(steps):
         gradient = [l2 * x for x in w]
-        for vectors, is_gold in lists:
-            scores = [sum(a * b for a, b in zip(w, v, strict=True)) for v in vectors]
+        for vectors, offsets, is_gold in lists:
+            scores = [o + sum(a * b for a, b in zip(w, v, strict=True))
+                      for v, o in zip(vectors, offsets, strict=True)]
             top = max(scores)
             exp = [math.exp(x - top) for x in scores]
             total = sum(exp)
@@ -239,6 +252,9 @@ def main() -> int:
     parser.add_argument("--method", choices=("pairwise", "listwise"), default="pairwise")
     parser.add_argument("--features", type=Path,
                         help="keep the indexed features in this file (reused when it exists)")
+    parser.add_argument("--extra", type=Path, metavar="FILE",
+                        help="fit on the project's own cases too (bench/context_quality.py "
+                             "--save-features FILE), each of their sets one more fold")
     args = parser.parse_args()
     if not (args.dev / "cases.jsonl").is_file():
         print(f"no development set at {args.dev} (--dev DIR or $RETRIEVAL_DEV)", file=sys.stderr)
@@ -250,9 +266,14 @@ def main() -> int:
         cases = load_cases(args.dev, args.repo, args.limit)
         if args.features is not None:
             args.features.write_bytes(pickle.dumps(cases))
+    dev_cases = list(cases)
+    extra: list[Case] = []
+    if args.extra is not None:
+        extra = [case for _, case in pickle.loads(args.extra.read_bytes())]
+        cases = [*cases, *extra]
     repos = sorted({case.repo for case in cases}, key=[c.repo for c in cases].index)
-    print(f"{len(cases)} cases from {len(repos)} repositories, indexed in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(f"{len(dev_cases)} dev cases and {len(extra)} of the project's, from {len(repos)} "
+          f"repositories or sets, in {time.perf_counter() - started:.1f} s")
     current = Weights()
     systems: dict[str, Callable[[Case], Sequence[str]]] = {
         "bm25": lambda case: case.bm25, "engine": lambda case: ranking(case, current)}
@@ -266,8 +287,12 @@ def main() -> int:
         systems["fitted"] = lambda case: ranking(case, fitted_all)
         systems["cv"] = lambda case: ranking(case, held_out[case.repo])
         print("\nweights fitted on all cases (for rank.Weights):", _changed(fitted_all))
-    table("recall@1, recall@5 and MRR, the engine's list as returned; bm25 over source files "
-          "(run.py's baseline)", cases, systems, repos)
+    dev_repos = [repo for repo in repos if any(c.repo == repo for c in dev_cases)]
+    table("the development set: recall@1, recall@5 and MRR, the engine's list as returned; bm25 "
+          "over source files (run.py's baseline)", dev_cases, systems, dev_repos)
+    if extra:
+        table("the project's own cases (bench/context_quality.py; bm25 'split', current file "
+              "left out)", extra, systems, [repo for repo in repos if repo not in dev_repos])
     return 0
 
 
