@@ -22,23 +22,23 @@ class Weights:
     """How much each signal counts (each is scaled to 0..1 over the files of a query first)."""
 
     # -- the question's words (fitted: bench/context_dev.py) --
-    body: float = 0.216
-    defs: float = 0.307
-    path: float = 0.334
-    notes: float = 0.102
+    body: float = 0.222
+    defs: float = 0.318
+    path: float = 0.329
+    notes: float = 0.105
     question_names: float = 0.225
-    size: float = 0.272
+    size: float = 0.276
     fan_in: float = 0.155
     neighbours: float = 0.026
     #: a test named after the file matches the question
-    tested: float = 0.312
+    tested: float = 0.309
     #: the file's best passage (``passages.py``), and the question's phrases in it
-    passage: float = 0.383
-    phrase: float = 0.336
+    passage: float = 0.382
+    phrase: float = 0.317
     #: the file's best definition: its name and signature match the question
     definition: float = 0.129
     #: the share of the question's distinct terms the file matches
-    coverage: float = 0.203
+    coverage: float = 0.205
     # -- the question part of a file's score is multiplied by its kind's factor unless the
     # request is about that kind
     test: float = 0.0
