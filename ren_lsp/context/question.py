@@ -13,6 +13,9 @@ from ren_lsp.context.index import Index
 from ren_lsp.context.terms import STOPWORDS, query_terms
 from ren_lsp.context.weights import QUESTION_SIGNALS, Weights
 
+#: how many of the first look's best files the graph signals are computed for
+GRAPH_CANDIDATES = 100
+
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 #: a question's word that is surely code: snake_case, camelCase, dotted, called or quoted
 _CODE_WORD = re.compile(
@@ -83,17 +86,22 @@ def features(index: Index, question: str, *, about: str = "") -> Features:
     candidates = set(matches.hits) | set(names)
     if candidates:
         raw["size"] = {key: lexical.size_prior(records[key]) for key in candidates}
-        fan_in = {key: math.log1p(len(index.graph.importers_of(key))) for key in candidates}
-        raw["fan_in"] = {key: value for key, value in fan_in.items() if value > 0}
     signals = {signal: _scaled(values) for signal, values in raw.items() if values}
+    first = _first_look(index, signals, wanted)
+    # the graph breaks ties among the likely files: asking it about every file that matches a
+    # word would cost more than all the rest (thousands of importer look-ups in a big tree)
+    near_top = set(first[:GRAPH_CANDIDATES]) | set(names)
+    fan_in = {key: math.log1p(len(index.graph.importers_of(key))) for key in near_top}
+    if any(fan_in.values()):
+        signals["fan_in"] = _scaled({key: value for key, value in fan_in.items() if value > 0})
     body = signals.get("body", {})
     if body:
-        _graph_signals(index, candidates, body, signals)
+        _graph_signals(index, near_top, body, signals)
     if matches.terms:
         # files that match more of the question's distinct words are likelier answers
         signals["coverage"] = {key: len(hits) / len(matches.terms)
                                for key, hits in matches.hits.items()}
-    looked = _second_look(index, matches, signals, wanted)
+    looked = _second_look(index, matches, first[:passages.RERANK])
     signals.update({name: _scaled(values) for name, values in looked.items() if values})
     kind_of = {key: records[key].kind for values in signals.values() for key in values}
     return Features(signals, matches.hits, names, matches.terms, wanted, kind_of)
@@ -149,23 +157,28 @@ def _graph_signals(index: Index, candidates: set[str], body: dict[str, float],
             signals["tested"] = tested
 
 
-def _second_look(index: Index, matches: lexical.Matches, signals: dict[str, dict[str, float]],
-                 wanted: frozenset[str]) -> dict[str, dict[str, float]]:
-    """Passage and phrase scores of the files a fixed first look ranks best (``passages.py``).
+def _first_look(index: Index, signals: dict[str, dict[str, float]], wanted: frozenset[str]
+                ) -> list[str]:
+    """The files best by body, names and path, kinds the request is not about last.
 
-    The first look is fixed (body, names and path, kinds the request is not about last) rather
-    than the fitted weights, so that the files read again do not depend on what is fitted.
+    Fixed rather than fitted, so that which files the graph and the second look consider does
+    not depend on the weights being fitted.
     """
     first: dict[str, float] = {}
     for signal in ("body", "defs", "path"):
         for key, value in signals.get(signal, {}).items():
             first[key] = first.get(key, 0.0) + value
-    if not first:
-        return {}
     default = Weights()
     for key in first:
         first[key] *= default.kind_factor(index.records[key].kind, wanted)
-    best = sorted(first, key=lambda key: (-first[key], key))[:passages.RERANK]
+    return sorted(first, key=lambda key: (-first[key], key))
+
+
+def _second_look(index: Index, matches: lexical.Matches, best: list[str]
+                 ) -> dict[str, dict[str, float]]:
+    """Passage, phrase and best-definition scores of the first look's best files."""
+    if not best:
+        return {}
     count = max(len(index.records), 1)
     idf = {t: lexical.idf(count, index.df_terms.get(t, 0)) for t in matches.terms}
     passage, phrase = passages.second_look(best, index.text_of, matches.terms, idf)
