@@ -14,6 +14,7 @@ Only the question's terms are counted, so a file is one pass of the tokenizer.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -88,10 +89,16 @@ def best_definition(definitions: Iterable[Definition], idf: dict[str, float]) ->
     """
     best = 0.0
     for definition in definitions:
-        terms = set(pieces_of(definition.name)) | set(pieces_of(definition.signature))
-        score = sum(idf[t] for t in terms if t in idf)
+        score = sum(idf[t] for t in _definition_terms(definition.name, definition.signature)
+                    if t in idf)
         best = max(best, score)
     return best
+
+
+@functools.lru_cache(maxsize=100_000)
+def _definition_terms(name: str, signature: str) -> frozenset[str]:
+    # the same definitions come back query after query: split them once
+    return frozenset(pieces_of(name)) | frozenset(pieces_of(signature))
 
 
 def _pair_count(found: Sequence[tuple[int, str]], pairs: set[tuple[str, str]]
