@@ -27,7 +27,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from ren_lsp.driver import Driver
+from ren_lsp.cli.driver import Driver
 from ren_lsp.emulator import Emulator, Fault
 
 HERE = Path(__file__).parent

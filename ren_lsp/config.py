@@ -18,8 +18,6 @@ import json
 import math
 import os
 import re
-import shlex
-import subprocess
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -29,12 +27,14 @@ from typing import Any
 import attrs
 import platformdirs
 
-from ren_lsp.astra.errors import MissingKeyError
-
 APP_NAME = "ren-lsp"
 ENV_PREFIX = "REN_"
 CONFIG_ENV = "REN_CONFIG"
 LOG_LEVELS = ("error", "warning", "info", "debug")
+#: the model backends (``ren_lsp.models.PROVIDERS``) and the usual variable of each one's key
+PROVIDER_KEYS: Mapping[str, str | None] = MappingProxyType({
+    "ren": "REN_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY",
+    "ollama": None})
 MAX_TIMEOUT = 3600.0
 MASK = "***"
 #: What base_url must look like; ``schemas/settings.schema.json`` uses the same pattern.
@@ -106,6 +106,13 @@ def _log_level(value: Any, from_env: bool) -> str:
     return level
 
 
+def _provider(value: Any, from_env: bool) -> str:
+    name = _string(value, from_env).lower()
+    if name not in PROVIDER_KEYS:
+        raise ValueError(name)
+    return name
+
+
 def _masked_repr(value: str | None) -> str:
     return repr(MASK) if value is not None else "None"
 
@@ -156,14 +163,20 @@ _TIMEOUT = _number(0, MAX_TIMEOUT, above=True)
 class Settings:
     """Every ren-lsp setting, each with its default. Built by ``load_settings``."""
 
-    #: the Ren API key; never shown (repr, problems and settings_to_wire mask it)
+    #: which backend answers: the Ren API, Anthropic, an OpenAI-compatible server, Ollama
+    provider: str = _setting("ren", _Rule(f"one of {', '.join(PROVIDER_KEYS)}", _provider))
+    #: the provider's key; never shown (repr, problems and settings_to_wire mask it)
     api_key: str | None = _setting(None, _TEXT, secret=True)
     #: a command whose stdout is the key, e.g. "pass show ren/api-key" (see resolve_api_key)
     api_key_command: str | None = _setting(None, _TEXT)
-    base_url: str = _setting(
-        "https://api.ren.ai", _Rule("an http:// or https:// URL with a host", _url)
-    )
-    model: str = _setting("astra", _TEXT)
+    #: None: the provider's own address (https://api.ren.ai for the Ren API)
+    base_url: str | None = _setting(None, _Rule("an http:// or https:// URL with a host", _url))
+    #: None: the provider's default model ("astra" for the Ren API; the others need one)
+    model: str | None = _setting(None, _TEXT)
+    #: the model of inline completion (a small, fast one); None: ``model``
+    completion_model: str | None = _setting(None, _TEXT)
+    #: the model of agent runs; None: ``model``
+    agent_model: str | None = _setting(None, _TEXT)
     max_tokens: int = _setting(4096, _integer(1))
     #: None lets the API choose
     temperature: float | None = _setting(None, _number(0, 1))
@@ -187,6 +200,16 @@ class Settings:
     #: regular expressions of more secrets to redact (group 1 only, when there is one)
     secret_patterns: tuple[str, ...] = _setting(
         (), _string_list(_regex, "regular expressions that do not match empty text"))
+    #: the most tool calls of one agent run (a run's maxSteps argument may lower or raise it)
+    agent__max_steps: int = _setting(25, _integer(1, 200))
+    #: how often a failing verification is handed back to the model before "not verified"
+    agent__max_fix_attempts: int = _setting(3, _integer(0, 10))
+    #: command prefixes the agent may run without asking (destructive ones always ask)
+    agent__allowed_commands: tuple[str, ...] = _setting((), _string_list(what="commands"))
+    #: seconds one agent command may run before its process group is killed
+    agent__command_timeout: float = _setting(120.0, _number(0, MAX_TIMEOUT, above=True))
+    #: tokens (in and out, over every turn) one agent run may use
+    agent__max_tokens: int = _setting(400_000, _integer(1000, 10_000_000))
 
 
 @attrs.frozen
@@ -201,20 +224,28 @@ class Resolved:
 
 
 def wire_name(field: str) -> str:
-    """The camelCase name of a setting on the wire: ``max_tokens`` -> ``maxTokens``."""
-    first, *rest = field.split("_")
-    return first + "".join(part.capitalize() for part in rest)
+    """The camelCase name of a setting on the wire: ``max_tokens`` -> ``maxTokens``; a group
+    is written with two underscores: ``agent__max_steps`` -> ``agent.maxSteps``."""
+
+    def camel(name: str) -> str:
+        first, *rest = name.split("_")
+        return first + "".join(part.capitalize() for part in rest)
+
+    return ".".join(camel(part) for part in field.split("__"))
 
 
 def env_name(field: str) -> str:
-    """The environment variable of a setting: ``max_tokens`` -> ``REN_MAX_TOKENS``."""
-    return ENV_PREFIX + field.upper()
+    """The environment variable of a setting: ``max_tokens`` -> ``REN_MAX_TOKENS``,
+    ``agent__max_steps`` -> ``REN_AGENT_MAX_STEPS``."""
+    return ENV_PREFIX + field.replace("__", "_").upper()
 
 
 _FIELDS: tuple[attrs.Attribute[Any], ...] = attrs.fields(Settings)
 _BY_WIRE_NAME: Mapping[str, attrs.Attribute[Any]] = MappingProxyType(
     {wire_name(f.name): f for f in _FIELDS}
 )
+#: the groups of settings ("agent" of agent.maxSteps): a layer may nest them as objects
+GROUPS = frozenset(name.split(".")[0] for name in _BY_WIRE_NAME if "." in name)
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path:
@@ -271,7 +302,8 @@ def unknown_setting_problem(key: object, layer: str, value: object = None) -> st
     if close:
         return f"{problem} (did you mean {close[0]!r}?)"
     if isinstance(value, Mapping):
-        return f"{problem} (settings are not nested: put them at the top level)"
+        groups = f", or in the groups {', '.join(sorted(GROUPS))}" if GROUPS else ""
+        return f"{problem} (settings are not nested: put them at the top level{groups})"
     return problem
 
 
@@ -300,8 +332,13 @@ class _Merge:
         self.values[field.name] = value
         self.sources[field.name] = layer
 
-    def apply(self, layer: str, data: Mapping[Any, Any]) -> None:
+    def apply(self, layer: str, data: Mapping[Any, Any], group: str = "") -> None:
         for key, raw in data.items():
+            if isinstance(key, str) and group:
+                key = f"{group}.{key}"
+            if isinstance(key, str) and key in GROUPS and isinstance(raw, Mapping):
+                self.apply(layer, raw, key)  # {"agent": {"maxSteps": 5}}, or a TOML table
+                continue
             field = _BY_WIRE_NAME.get(key) if isinstance(key, str) else None
             if field is None:
                 self.problems.append(unknown_setting_problem(key, layer, raw))
@@ -370,42 +407,19 @@ def load_settings(
         merge.set(field, env.get(name), f"env {name}", from_env=True)
     for layer, data in editor_layers:
         merge.apply(layer, _editor_settings(layer, data, merge.problems))
+    _provider_key(merge, env)
     return Resolved(Settings(**merge.values), merge.sources, merge.problems)
 
 
-def resolve_api_key(settings: Settings, *, timeout: float = 10.0) -> str | None:
-    """The API key: ``settings.api_key``, else the first line ``api_key_command`` prints.
-
-    Returns None when neither is set (the caller raises ``MissingKeyError()``). Raises
-    ``MissingKeyError`` naming the command and how it failed, never what it printed.
-    """
-    if settings.api_key:
-        return settings.api_key
-    command = settings.api_key_command
-    if not command:
-        return None
-    what = f"apiKeyCommand `{command}`"
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise MissingKeyError(f"{what} could not be parsed ({exc})") from None
-    if not argv:
-        return None
-    try:
-        # No shell; stdin and stdout must not be ours: over stdio they are the LSP transport.
-        done = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise MissingKeyError(f"{what} did not finish within {timeout:g} s") from None
-    except OSError as exc:
-        raise MissingKeyError(f"{what} could not be run ({exc.strerror})") from None
-    if done.returncode != 0:
-        raise MissingKeyError(
-            f"{what} failed with exit status {done.returncode} (run it in a terminal to see why)"
-        )
-    lines = done.stdout.decode("utf-8", errors="replace").strip().splitlines()
-    if not lines:
-        raise MissingKeyError(f"{what} printed nothing (exit status 0)")
-    # `pass show` prints the secret on the first line and optional metadata after it.
-    return lines[0].strip()
+def _provider_key(merge: _Merge, env: Mapping[str, str]) -> None:
+    """The key of the chosen provider: its usual variable (ANTHROPIC_API_KEY, …) when no layer
+    set one; and the Ren key (REN_API_KEY) is never sent to another provider."""
+    provider = merge.values["provider"]
+    variable = PROVIDER_KEYS[provider]
+    from_ren_env = merge.sources["api_key"] == f"env {env_name('api_key')}"
+    if provider != "ren" and from_ren_env:
+        merge.values["api_key"], merge.sources["api_key"] = None, "default"
+    if merge.values["api_key"] is None and variable and variable != env_name("api_key"):
+        value = env.get(variable, "").strip()
+        if value:
+            merge.values["api_key"], merge.sources["api_key"] = value, f"env {variable}"

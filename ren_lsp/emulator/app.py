@@ -1,4 +1,9 @@
-"""The emulator's aiohttp application: `/v1/messages`, the control endpoints, and a health check."""
+"""The emulator's aiohttp application: every dialect's route, the control endpoints, a health check.
+
+`POST /v1/messages` (ren and anthropic), `POST /v1/chat/completions` (openai) and
+`POST /api/chat` (ollama) share one pipeline: take the next scripted fault, record the request,
+refuse it or convert it to the internal request, plan the reply, and encode it in the dialect.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,31 @@ import hmac
 import itertools
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from ren_lsp.emulator.faults import Fault, RecordedRequest, error_type_for
-from ren_lsp.emulator.schemas import request_error
+from ren_lsp.emulator.conversation import Step, parse_steps
+from ren_lsp.emulator.dialects import (
+    MODEL,
+    Dialect,
+    OllamaDialect,
+    OpenAIDialect,
+    Refusal,
+    RenDialect,
+    messages_dialect,
+)
+from ren_lsp.emulator.faults import Fault, RecordedRequest
 from ren_lsp.emulator.stream import client_gone, plan_reply, sleep_unless_gone, write_stream
 
 __all__ = ["MODEL", "State", "build_app"]
 
 log = logging.getLogger(__name__)
 
-MODEL = "astra"
+_REN, _OPENAI, _OLLAMA = RenDialect(), OpenAIDialect(), OllamaDialect()
 # Big enough for any context a client would send; 413 is something a test scripts, not a limit.
 _MAX_BODY = 64 * 1024 * 1024
 # Headers whose values are secrets: recorded as a mask, never as sent.
@@ -29,11 +44,14 @@ _SECRET_HEADERS = {"authorization": "Bearer ***", "x-api-key": "***"}
 
 
 class State:
-    """What the emulator holds between requests: its key, its script and its request log."""
+    """What the emulator holds between requests: its key, its script, its conversation and its
+    request log."""
 
     def __init__(self, api_key: str | None) -> None:
         self._api_key = api_key
         self.script: deque[Fault] = deque()
+        #: the scripted conversation (not consumed: each request picks its step)
+        self.conversation: list[Step] = []
         self.requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
@@ -43,9 +61,14 @@ class State:
     def __repr__(self) -> str:  # never show the key, not even in a debugger or a traceback
         return f"<State requests={len(self.requests)} scripted={len(self.script)}>"
 
-    def next_id(self, prefix: str) -> str:
+    def next_id(self, prefix: str, sep: str = "_") -> str:
         """A fresh, readable id such as `req_emu_000001` (unique within this emulator)."""
-        return f"{prefix}_emu_{next(self._ids):06d}"
+        return f"{prefix}{sep}emu_{next(self._ids):06d}"
+
+    @property
+    def key_configured(self) -> bool:
+        """Whether one key was configured (else any key passes, and some dialects need none)."""
+        return self._api_key is not None
 
     def key_matches(self, given: str) -> bool:
         """Whether `given` is acceptable: any non-empty key, or exactly the configured one."""
@@ -54,6 +77,13 @@ class State:
         if self._api_key is None:
             return True
         return hmac.compare_digest(given.encode(), self._api_key.encode())
+
+    def reset(self) -> None:
+        """Forget the script, the conversation and the request log."""
+        self.script.clear()
+        self.conversation = []
+        self.requests.clear()
+        self.changed()
 
     def changed(self) -> None:
         """Wake everything waiting on the request log (a request came, or one progressed)."""
@@ -78,14 +108,10 @@ def _masked(headers: Any) -> dict[str, str]:
     }
 
 
-def _error(
-    status: int, error_type: str, message: str, request_id: str, retry_after: float | None = None
-) -> web.Response:
-    headers = {"request-id": request_id}
-    if retry_after is not None:
-        headers["retry-after"] = f"{retry_after:g}"
-    body = {"type": "error", "error": {"type": error_type, "message": message}}
-    return web.json_response(body, status=status, headers=headers)
+def _num_ctx(body: Any) -> int | None:
+    options = body.get("options") if isinstance(body, dict) else None
+    value = options.get("num_ctx") if isinstance(options, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class _Handlers:
@@ -101,11 +127,21 @@ class _Handlers:
     async def not_found(self, request: web.Request) -> web.Response:
         message = (
             f"{request.method} {request.path}: not found; the Ren emulator serves "
-            "POST /v1/messages (Ren emulator)"
+            "POST /v1/messages, /v1/chat/completions and /api/chat (Ren emulator)"
         )
-        return _error(404, "not_found_error", message, self.state.next_id("req"))
+        refusal = Refusal(status=404, message=message)
+        return _REN.error_response(refusal, self.state.next_id("req"), None)
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
+        return await self._model_request(request, messages_dialect(request.headers))
+
+    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._model_request(request, _OPENAI)
+
+    async def ollama_chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._model_request(request, _OLLAMA)
+
+    async def _model_request(self, request: web.Request, dialect: Dialect) -> web.StreamResponse:
         state = self.state
         fault = state.script.popleft() if state.script else None
         raw = await request.read()
@@ -115,23 +151,33 @@ class _Handlers:
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             body, parse_error = None, str(exc)
         record = RecordedRequest(
+            path=request.path,
+            dialect=dialect.name,
             body=body if isinstance(body, dict) else None,
             headers=_masked(request.headers),
-            stream=isinstance(body, dict) and body.get("stream") is True,
+            stream=dialect.streams(body),
             fault=fault,
+            num_ctx=_num_ctx(body) if dialect is _OLLAMA else None,
         )
         state.requests.append(record)
         state.changed()
         try:
-            response = await self._answer(request, record, fault, body, parse_error)
+            response = await self._answer(request, dialect, record, fault, body, parse_error)
         finally:
             state.changed()
-        log.debug("POST /v1/messages -> %s (%d events)", record.status, record.events_sent)
+        log.debug(
+            "POST %s (%s) -> %s (%d events)",
+            request.path,
+            dialect.name,
+            record.status,
+            record.events_sent,
+        )
         return response
 
     async def _answer(
         self,
         request: web.Request,
+        dialect: Dialect,
         record: RecordedRequest,
         fault: Fault | None,
         body: Any,
@@ -145,43 +191,50 @@ class _Handlers:
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=499)  # never reaches the client: it is gone
-        error = self._refusal(request, fault, body, parse_error)
-        if error is not None:
-            status, error_type, message = error
+        refusal = self._refusal(request, dialect, fault, body, parse_error)
+        if refusal is not None:
             retry_after = fault.retry_after if fault is not None and fault.status else None
-            response = _error(status, error_type, message, request_id, retry_after)
+            response = dialect.error_response(refusal, request_id, retry_after)
             return await self._send(request, record, response)
-        reply = plan_reply(body, fault, self.state.next_id("msg"), self.state.next_id("toolu"))
-        headers = {"request-id": request_id}
+        internal = dialect.to_internal(body)
+        record.internal = internal
+        reply = plan_reply(
+            internal,
+            fault,
+            self.state.next_id(*dialect.message_prefix),
+            self.state.next_id(*dialect.tool_prefix),
+            self.state.conversation,
+        )
+        headers = dialect.reply_headers(request_id)
         if record.stream:
-            return await write_stream(request, record, reply, fault, headers, self._stopping)
-        response = web.json_response(reply.message(), headers=headers)
+            encoded = dialect.stream(reply, body, fault or Fault())
+            return await write_stream(request, record, encoded, fault, headers, self._stopping)
+        response = web.json_response(dialect.message(reply, body), headers=headers)
         return await self._send(request, record, response)
 
     def _refusal(
-        self, request: web.Request, fault: Fault | None, body: Any, parse_error: str | None
-    ) -> tuple[int, str, str] | None:
-        """The (status, error type, message) to refuse the request with, or None to answer it."""
+        self,
+        request: web.Request,
+        dialect: Dialect,
+        fault: Fault | None,
+        body: Any,
+        parse_error: str | None,
+    ) -> Refusal | None:
+        """Why to refuse the request (in no dialect's words yet), or None to answer it."""
         if fault is not None and fault.status is not None:
             # A scripted status comes first: it stands for a server that refuses before looking.
-            error_type = fault.error_type or error_type_for(fault.status)
-            message = fault.message or f"Scripted {fault.status} {error_type} (Ren emulator)"
-            return fault.status, error_type, message
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            message = "Missing API key: send 'Authorization: Bearer <key>' (Ren emulator)"
-            return 401, "authentication_error", message
-        if not self.state.key_matches(key.strip()):
-            return 401, "authentication_error", "Invalid API key (Ren emulator)"
+            return dialect.scripted(fault)
+        refusal = dialect.authenticate(request.headers, self.state)
+        if refusal is not None:
+            return refusal
         if parse_error is not None:
             message = f"body: not valid JSON: {parse_error} (Ren emulator)"
-            return 400, "invalid_request_error", message
-        problem = request_error(body)
-        if problem is not None:
-            return 400, "invalid_request_error", f"{problem} (Ren emulator)"
+            return Refusal(status=400, message=message, error_type="invalid_request_error")
+        refusal = dialect.check(body)
+        if refusal is not None:
+            return refusal
         if body["model"] != MODEL:
-            message = f"model: {body['model']!r} not found; the Ren emulator serves {MODEL!r}"
-            return 404, "not_found_error", message
+            return dialect.unknown_model(body["model"])
         return None
 
     async def _send(
@@ -193,9 +246,14 @@ class _Handlers:
             await response.prepare(request)
             await response.write_eof()
             record.completed = True
+            record.finished_at = time.monotonic()
         except ConnectionError:
             record.hung_up = True
         return response
+
+    def _control_error(self, message: str) -> web.Response:
+        refusal = Refusal(status=400, message=f"{message} (Ren emulator)")
+        return _REN.error_response(refusal, self.state.next_id("req"), None)
 
     async def script(self, request: web.Request) -> web.Response:
         try:
@@ -203,18 +261,26 @@ class _Handlers:
             items = data if isinstance(data, list) else [data]
             faults = [Fault.from_dict(item) for item in items]
         except (ValueError, TypeError) as exc:
-            message = f"script: {exc} (Ren emulator)"
-            return _error(400, "invalid_request_error", message, self.state.next_id("req"))
+            return self._control_error(f"script: {exc}")
         self.state.script.extend(faults)
         return web.json_response({"queued": len(self.state.script)})
+
+    async def set_conversation(self, request: web.Request) -> web.Response:
+        try:
+            steps = parse_steps(await request.json())
+        except (ValueError, TypeError) as exc:
+            return self._control_error(f"conversation: {exc}")
+        self.state.conversation = steps
+        return web.json_response({"steps": len(steps)})
+
+    async def get_conversation(self, _request: web.Request) -> web.Response:
+        return web.json_response([step.to_dict() for step in self.state.conversation])
 
     async def requests(self, _request: web.Request) -> web.Response:
         return web.json_response([record.to_dict() for record in self.state.requests])
 
     async def reset(self, _request: web.Request) -> web.Response:
-        self.state.script.clear()
-        self.state.requests.clear()
-        self.state.changed()
+        self.state.reset()
         return web.json_response({"ok": True})
 
 
@@ -223,11 +289,15 @@ def build_app(state: State) -> web.Application:
     handlers = _Handlers(state)
     app = web.Application(client_max_size=_MAX_BODY)
     app.router.add_post("/v1/messages", handlers.messages)
+    app.router.add_post("/v1/chat/completions", handlers.chat_completions)
+    app.router.add_post("/api/chat", handlers.ollama_chat)
     app.router.add_get("/", handlers.health)
     app.router.add_get("/health", handlers.health)
     app.router.add_post("/_emulator/script", handlers.script)
     app.router.add_get("/_emulator/requests", handlers.requests)
     app.router.add_post("/_emulator/reset", handlers.reset)
+    app.router.add_post("/_emulator/conversation", handlers.set_conversation)
+    app.router.add_get("/_emulator/conversation", handlers.get_conversation)
     # Everything else gets the API's own 404 body rather than aiohttp's plain-text page.
     app.router.add_route("*", "/{tail:.*}", handlers.not_found)
     return app

@@ -7,11 +7,17 @@ for the out-of-process control endpoints (`POST /_emulator/script`, `GET /_emula
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import attrs
 
-__all__ = ["ERROR_TYPES", "Fault", "RecordedRequest", "error_type_for"]
+__all__ = ["DIALECTS", "ERROR_TYPES", "STOP_REASONS", "Fault", "RecordedRequest", "error_type_for"]
+
+#: The wire formats the emulator speaks (`RecordedRequest.dialect`).
+DIALECTS = ("ren", "anthropic", "openai", "ollama")
+#: The stop reasons a text reply may be scripted to end with (`Fault.stop_reason`).
+STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence")
 
 #: The error table of ren-api.md: HTTP status -> `error.type` in the body.
 ERROR_TYPES: dict[int, str] = {
@@ -70,12 +76,15 @@ def _tool_use(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> No
 
 @attrs.define(kw_only=True)
 class Fault:
-    """One scripted misbehaviour, taken by one request to `/v1/messages`.
+    """One scripted misbehaviour, taken by one model request, whatever its dialect.
 
     Every field is optional; a `Fault()` with no field set is a normal reply. Stream-only fields
     (`trickle`, `drop_after`, `error_event_after`, `malformed_after`, `unknown_event`) have no
-    effect on a request with `stream: false`. "N events" counts every SSE event written,
-    `message_start` included.
+    effect on a request that is not streamed. "N events" counts every unit the dialect writes:
+    an SSE event for `/v1/messages` (`message_start` included), a `data:` line for
+    `/v1/chat/completions` (`[DONE]` included), a JSON line for `/api/chat`. `stop_reason`
+    (`end_turn`, `max_tokens`, `stop_sequence`) ends a text reply with that reason instead, in
+    each dialect's words (`length` for `max_tokens` in OpenAI's and Ollama's).
     """
 
     status: int | None = attrs.field(default=None, validator=[_opt_int, _error_status])
@@ -93,6 +102,9 @@ class Fault:
     tool_use: str | bool | None = attrs.field(default=None, validator=_tool_use)
     text: str | None = attrs.field(default=None, validator=_opt_str)
     deltas: int | None = attrs.field(default=None, validator=[_opt_int, _non_negative])
+    stop_reason: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.in_(STOP_REASONS))
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
@@ -126,14 +138,21 @@ def _snake(key: str) -> str:
 
 @attrs.define(kw_only=True)
 class RecordedRequest:
-    """One request to `/v1/messages` as the emulator saw and answered it.
+    """One model request as the emulator saw and answered it, in any dialect.
 
     The record is created when the request arrives and updated while the reply is written, so a
     test can watch `events_sent` grow or wait for `hung_up`. `status` is 0 until a status line
     has been decided (e.g. the client hung up during a scripted delay). Header names are
     lower-cased; `authorization` (and `x-api-key`) are masked so the key is never stored.
+
+    `path` is the route (`/v1/messages`, `/v1/chat/completions`, `/api/chat`), `dialect` one of
+    `DIALECTS`; `body` is the body as sent, `internal` the Anthropic-shaped body the reply was
+    planned from (None when the request was refused before it could be converted), and
+    `num_ctx` Ollama's `options.num_ctx` (None when not sent or another dialect).
     """
 
+    path: str = "/v1/messages"
+    dialect: str = "ren"
     body: dict[str, Any] | None = None
     headers: dict[str, str] = attrs.field(factory=dict)
     status: int = 0
@@ -144,6 +163,11 @@ class RecordedRequest:
     fault: Fault | None = None
     #: time.monotonic() when the first text delta was written (benchmarks measure from it)
     first_delta_at: float | None = None
+    #: time.monotonic() when the request arrived, and when its reply was all written
+    arrived_at: float = attrs.field(factory=time.monotonic)
+    finished_at: float | None = None
+    internal: dict[str, Any] | None = None
+    num_ctx: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (for `GET /_emulator/requests`)."""

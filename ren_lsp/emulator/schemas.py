@@ -1,4 +1,8 @@
-"""The Ren API JSON Schemas (request and stream events): found, loaded once, and applied."""
+"""The emulator's JSON Schemas: found, loaded once, and applied.
+
+The Ren API's request and stream events (`/v1/messages`, also the anthropic dialect), and the
+requests of the OpenAI (`/v1/chat/completions`) and Ollama (`/api/chat`) dialects.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,20 @@ from ren_lsp.jsonschemas import schema_dir
 
 __all__ = [
     "EVENTS_SCHEMA",
+    "OLLAMA_REQUEST_SCHEMA",
+    "OPENAI_REQUEST_SCHEMA",
     "REQUEST_SCHEMA",
     "event_validator",
     "request_error",
     "request_validator",
     "schema_dir",
+    "schema_problem",
 ]
 
 REQUEST_SCHEMA = "ren-api-request.schema.json"
 EVENTS_SCHEMA = "ren-api-events.schema.json"
+OPENAI_REQUEST_SCHEMA = "openai-chat-request.schema.json"
+OLLAMA_REQUEST_SCHEMA = "ollama-chat-request.schema.json"
 
 
 def _validator(name: str) -> Draft202012Validator:
@@ -55,3 +64,11 @@ def request_error(body: Any) -> str | None:
                 "(roles alternate, starting with 'user')"
             )
     return None
+
+
+def schema_problem(name: str, body: Any) -> tuple[str, str] | None:
+    """Why `body` fails the schema file `name`: (dotted path of the field, message); or None."""
+    error = best_match(_validator(name).iter_errors(body))
+    if error is None:
+        return None
+    return ".".join(str(part) for part in error.absolute_path) or "body", error.message

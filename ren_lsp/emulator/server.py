@@ -6,21 +6,27 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
 from ren_lsp.emulator.app import State, build_app
+from ren_lsp.emulator.conversation import Step, parse_steps
 from ren_lsp.emulator.faults import Fault, RecordedRequest
 
 __all__ = ["Emulator", "serve_forever"]
 
 
 class Emulator:
-    """A Ren API stand-in with canned, deterministic replies and scriptable faults.
+    """A model API stand-in with canned, deterministic replies and scriptable faults.
 
-    `api_key=None` accepts any non-empty bearer key; a string accepts only that key. Port 0
-    picks a free port; `base_url` tells which once started.
+    One port serves every dialect: `POST /v1/messages` (ren: `Authorization: Bearer`; anthropic:
+    `x-api-key` and `anthropic-version`), `POST /v1/chat/completions` (openai) and
+    `POST /api/chat` (ollama, no key). `api_key=None` accepts any non-empty key, and no key at
+    all where a local server would (openai, anthropic, ollama); a string accepts only that key
+    (ollama still needs none). Port 0 picks a free port; `base_url` tells which once started.
     """
 
     def __init__(self, api_key: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -42,7 +48,7 @@ class Emulator:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request to `/v1/messages` so far, in arrival order (updated as replies go)."""
+        """Every model request so far, any dialect, in arrival order (updated as replies go)."""
         return self._state.requests
 
     async def start(self) -> None:
@@ -91,14 +97,28 @@ class Emulator:
         await self.stop()
 
     def script(self, *faults: Fault) -> None:
-        """Queue faults: the next requests to `/v1/messages` take one each, in order."""
+        """Queue faults: the next model requests (any dialect) take one each, in order."""
         self._state.script.extend(faults)
 
+    def converse(self, steps: Iterable[Step | dict[str, Any]]) -> None:
+        """Set the scripted conversation (replacing any), kept until `reset`.
+
+        Each step is a `Step` or its JSON form: `{"tool": name, "input": {...}}`,
+        `{"text": "..."}` (with `{last_result}` / `{last_error}`), or a tool step with
+        `"unless_error": step`. Each request is answered by the step whose index is the number
+        of assistant turns in it (see `ren_lsp.emulator.conversation`); faults still apply.
+        Raises ValueError naming the step that is wrong.
+        """
+        self._state.conversation = parse_steps(list(steps))
+
+    @property
+    def conversation(self) -> tuple[Step, ...]:
+        """The scripted conversation (empty when none is set)."""
+        return tuple(self._state.conversation)
+
     def reset(self) -> None:
-        """Forget the script and the request log."""
-        self._state.script.clear()
-        self._state.requests.clear()
-        self._state.changed()
+        """Forget the script, the conversation and the request log."""
+        self._state.reset()
 
     # `timeout` parameters (ruff ASYNC109) are the agreed API the client tests already use.
     async def wait_for_requests(self, n: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
@@ -143,8 +163,9 @@ async def serve_forever(host: str = "127.0.0.1", port: int = 0, api_key: str | N
             sys.stdout.write(emulator.base_url + "\n")
             sys.stdout.flush()
             sys.stderr.write(
-                f"Ren emulator (canned replies, not AI) serving {emulator.base_url}/v1/messages;"
-                " Ctrl-C stops it\n"
+                f"Ren emulator (canned replies, not AI) serving {emulator.base_url}: "
+                "/v1/messages (ren, anthropic), /v1/chat/completions (openai), /api/chat "
+                "(ollama); Ctrl-C stops it\n"
             )
             sys.stderr.flush()
             await stopping.wait()

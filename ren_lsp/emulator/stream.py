@@ -1,7 +1,9 @@
-"""Writing a reply: the message as planned, as one JSON body or as server-sent events.
+"""Planning a reply (`plan_reply`) and streaming it in whatever dialect encoded it.
 
-The streaming writer is where the stream-level faults happen (trickle, dropped connection, error
-event, malformed data, unknown event) and where a client hanging up is noticed.
+The reply is planned once, in the internal (Anthropic-shaped) terms, and each dialect encodes it
+as a list of `Chunk`s. The streaming writer is where the stream-level faults happen (trickle,
+dropped connection, error event, malformed data) and where a client hanging up is noticed; it
+knows nothing of any dialect.
 """
 
 from __future__ import annotations
@@ -10,18 +12,21 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 from aiohttp import web
 
 from ren_lsp.emulator import replies
+from ren_lsp.emulator.conversation import Step, play
 from ren_lsp.emulator.faults import Fault, RecordedRequest
 
 __all__ = [
     "MALFORMED_EVENT",
     "UNKNOWN_EVENT",
+    "Chunk",
+    "Encoded",
     "Reply",
     "client_gone",
     "plan_reply",
@@ -47,11 +52,12 @@ class Reply:
     deltas: list[str]
     text: str = ""
     tool: dict[str, Any] | None = None  # the tool_use block ({"type","id","name","input"})
+    text_stop: str = "end_turn"  # why a text reply ends (Fault.stop_reason may change it)
 
     @property
     def stop_reason(self) -> str:
-        """Why the message ends: `tool_use` for a tool call, else `end_turn`."""
-        return "tool_use" if self.tool is not None else "end_turn"
+        """Why the message ends: `tool_use` for a tool call, else `end_turn` (or as scripted)."""
+        return "tool_use" if self.tool is not None else self.text_stop
 
     def content(self) -> list[dict[str, Any]]:
         """The message's content blocks, as in a reply without streaming."""
@@ -102,8 +108,19 @@ class Reply:
         return [(name, {"type": name, **data}) for name, data in events]
 
 
-def plan_reply(body: dict[str, Any], fault: Fault | None, message_id: str, tool_id: str) -> Reply:
-    """Decide the reply to a valid request, honouring the fault's tool_use/text/deltas."""
+def plan_reply(
+    body: dict[str, Any],
+    fault: Fault | None,
+    message_id: str,
+    tool_id: str,
+    conversation: Sequence[Step] = (),
+) -> Reply:
+    """Decide the reply to a valid (internal) request.
+
+    In order: the fault's `tool_use` (when that tool was offered), the fault's `text`, the
+    conversation's step for this request, the canned reply. `deltas` and `stop_reason` of the
+    fault apply to whichever text that gives.
+    """
     fault = fault or Fault()
     common: dict[str, Any] = {
         "message_id": message_id,
@@ -111,14 +128,25 @@ def plan_reply(body: dict[str, Any], fault: Fault | None, message_id: str, tool_
         "input_tokens": replies.input_tokens(body),
     }
     tool = _chosen_tool(body, fault.tool_use)
-    if tool is not None:
-        tool_input = replies.build_tool_input(tool["input_schema"])
-        block = {"type": "tool_use", "id": tool_id, "name": tool["name"], "input": tool_input}
+    played = play(conversation, body) if tool is None and fault.text is None else None
+    if tool is not None or (played is not None and played.tool is not None):
+        if tool is not None:
+            name, tool_input = tool["name"], replies.build_tool_input(tool["input_schema"])
+        else:
+            assert played is not None and played.tool is not None
+            name, tool_input = played.tool, played.input
+        block = {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
         return Reply(**common, deltas=replies.split_json(tool_input), tool=block)
-    text = replies.reply_text(body) if fault.text is None else fault.text
+    if fault.text is not None:
+        text = fault.text
+    elif played is not None and played.text is not None:
+        text = played.text
+    else:
+        text = replies.reply_text(body)
     deltas = replies.split_deltas(text, fault.deltas)
     # With `deltas` the text may have been stretched with filler: the reply is what is streamed.
-    return Reply(**common, deltas=deltas, text="".join(deltas))
+    stop = fault.stop_reason or "end_turn"
+    return Reply(**common, deltas=deltas, text="".join(deltas), text_stop=stop)
 
 
 def _chosen_tool(body: dict[str, Any], choice: str | bool | None) -> dict[str, Any] | None:
@@ -155,30 +183,66 @@ async def sleep_unless_gone(
     return False
 
 
-def _encode(name: str, data: dict[str, Any]) -> bytes:
+def encode_event(name: str, data: dict[str, Any]) -> bytes:
+    """One server-sent event of `/v1/messages`: `event:` and `data:` lines, a blank line."""
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return f"event: {name}\ndata: {payload}\n\n".encode()
+
+
+@attrs.frozen
+class Chunk:
+    """One unit of a streamed reply as written; `text` marks one that carries reply text."""
+
+    data: bytes
+    text: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Encoded:
+    """A reply as one dialect streams it: its chunks, and what stands in for them on a fault."""
+
+    content_type: str
+    chunks: Sequence[Chunk]
+    #: written instead of the rest at `error_event_after`; the stream then ends
+    error: bytes
+    #: written (extra, before the chunk due) at `malformed_after`: a unit that does not decode
+    malformed: bytes
+
+
+def messages_stream(reply: Reply, fault: Fault) -> Encoded:
+    """`reply` as the server-sent events of `/v1/messages` (ren and anthropic)."""
+    chunks = [
+        Chunk(encode_event(name, data), text=data.get("delta", {}).get("type") == "text_delta")
+        for name, data in reply.events(fault.unknown_event)
+    ]
+    error = {"type": "overloaded_error", "message": "Overloaded (Ren emulator)"}
+    return Encoded(
+        content_type="text/event-stream",
+        chunks=chunks,
+        error=encode_event("error", {"type": "error", "error": error}),
+        malformed=MALFORMED_EVENT,
+    )
 
 
 async def write_stream(
     request: web.BaseRequest,
     record: RecordedRequest,
-    reply: Reply,
+    encoded: Encoded,
     fault: Fault | None,
     headers: dict[str, str],
     stopping: Callable[[], bool],
 ) -> web.StreamResponse:
-    """Stream `reply` as server-sent events, applying the fault's stream misbehaviour.
+    """Stream `encoded`, applying the fault's stream misbehaviour.
 
-    Updates `record` as it goes: `events_sent` after each event, then `completed`, or `hung_up`
+    Updates `record` as it goes: `events_sent` after each chunk, then `completed`, or `hung_up`
     when a write fails or a pause notices that the client went away.
     """
     fault = fault or Fault()
     response = web.StreamResponse(status=200, headers=headers)
-    response.content_type = "text/event-stream"
+    response.content_type = encoded.content_type
     response.headers["cache-control"] = "no-cache"
     record.status = 200
-    pending = deque(reply.events(fault.unknown_event))
+    pending = deque(encoded.chunks)
     malformed_done = False
     try:
         await response.prepare(request)
@@ -188,25 +252,25 @@ async def write_stream(
                 _drop(request)
                 return response
             if fault.error_event_after is not None and sent >= fault.error_event_after:
-                error = {"type": "overloaded_error", "message": "Overloaded (Ren emulator)"}
-                chunk = _encode("error", {"type": "error", "error": error})
+                chunk = Chunk(encoded.error)
                 pending.clear()
             elif fault.malformed_after == sent and not malformed_done:
-                chunk, malformed_done = MALFORMED_EVENT, True
+                chunk, malformed_done = Chunk(encoded.malformed), True
             else:
-                chunk = _encode(*pending.popleft())
+                chunk = pending.popleft()
             paused = bool(sent and fault.trickle)
             if paused and not await sleep_unless_gone(request, fault.trickle, stopping):
                 # Either the client left, or the emulator is stopping: then end it here.
                 record.hung_up = client_gone(request)
                 _drop(request)
                 return response
-            await response.write(chunk)
+            await response.write(chunk.data)
             record.events_sent += 1
-            if record.first_delta_at is None and b'"text_delta"' in chunk:
+            if record.first_delta_at is None and chunk.text:
                 record.first_delta_at = time.monotonic()
         await response.write_eof()
         record.completed = True
+        record.finished_at = time.monotonic()
     except ConnectionError:  # aiohttp's ClientConnectionResetError is one: the client left
         record.hung_up = True
     return response

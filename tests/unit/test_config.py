@@ -17,7 +17,6 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ren_lsp.astra.errors import MissingKeyError
 from ren_lsp.config import (
     LOG_LEVELS,
     URL_PATTERN,
@@ -26,10 +25,11 @@ from ren_lsp.config import (
     config_file_path,
     env_name,
     load_settings,
-    resolve_api_key,
     settings_to_wire,
     wire_name,
 )
+from ren_lsp.keys import resolve_api_key
+from ren_lsp.models.errors import MissingKeyError
 
 SCHEMA_PATH = Path(__file__).parents[2] / "schemas" / "settings.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -64,12 +64,8 @@ def test_defaults(toml) -> None:
     assert resolved.problems == []
     assert resolved.sources == {f.name: "default" for f in FIELDS}
     s = resolved.settings
-    assert (s.api_key, s.api_key_command, s.base_url, s.model) == (
-        None,
-        None,
-        "https://api.ren.ai",
-        "astra",
-    )
+    assert (s.provider, s.api_key, s.api_key_command, s.base_url, s.model) == (
+        "ren", None, None, None, None)  # None: the provider's own address and model
     assert (s.max_tokens, s.temperature, s.max_retries, s.log_level) == (4096, None, 3, "info")
     assert (s.connect_timeout, s.first_byte_timeout, s.event_timeout) == (10.0, 60.0, 60.0)
 
@@ -78,6 +74,8 @@ def test_names_are_derived_from_the_fields() -> None:
     assert wire_name("max_tokens") == "maxTokens"
     assert wire_name("first_byte_timeout") == "firstByteTimeout"
     assert wire_name("model") == "model"
+    assert wire_name("agent__max_steps") == "agent.maxSteps"
+    assert env_name("agent__max_steps") == "REN_AGENT_MAX_STEPS"
     assert env_name("api_key_command") == "REN_API_KEY_COMMAND"
 
 
@@ -147,7 +145,7 @@ def test_empty_env_strings_mean_unset(toml) -> None:
     resolved = load(path, env)
     assert resolved.problems == []
     assert resolved.settings.max_tokens == 100
-    assert resolved.settings.model == "astra"
+    assert resolved.settings.model is None  # the provider's default
 
 
 @pytest.mark.parametrize(
@@ -272,7 +270,7 @@ def test_unknown_keys_are_reported_with_a_hint(toml) -> None:
         f"unknown setting 'max_tokens' in config file {path}; ignored (did you mean 'maxTokens'?)",
         f"unknown setting 'fooBar' in config file {path}; ignored",
         f"unknown setting 'ren' in config file {path}; ignored "
-        "(settings are not nested: put them at the top level)",
+        "(settings are not nested: put them at the top level, or in the groups agent)",
         "unknown setting 'temprature' in initializationOptions; ignored "
         "(did you mean 'temperature'?)",
         "unknown setting 'REN_MODEL' in initializationOptions; ignored (did you mean 'model'?)",
@@ -284,7 +282,7 @@ def test_a_broken_toml_file_is_reported_not_raised(toml) -> None:
     resolved = load(path, {"REN_MAX_RETRIES": "1"})
     [problem] = resolved.problems
     assert str(path) in problem and "line 2" in problem and "TOML" in problem
-    assert resolved.settings.model == "astra"  # nothing of a broken file is used
+    assert resolved.settings.model is None  # nothing of a broken file is used
     assert resolved.settings.max_retries == 1  # the other layers still are
 
 
@@ -429,7 +427,8 @@ def test_the_schema_and_the_model_agree() -> None:
         assert len(prop["description"]) > 20 and prop["description"].endswith("."), field.name
         # What decides where the key goes, and which files count as secrets, is the user's
         # alone: a workspace's settings must not change it.
-        user_only = {"api_key", "api_key_command", "base_url", "secret_files"}
+        user_only = {"provider", "api_key", "api_key_command", "base_url", "secret_files",
+                     "agent__allowed_commands"}
         scope = "application" if field.name in user_only else "window"
         assert prop["x-scope"] == scope
         for example in prop["examples"]:
@@ -540,3 +539,52 @@ def test_bad_list_settings_are_reported_and_ignored(key: str, value: Any) -> Non
     [problem] = resolved.problems
     assert problem.startswith(f"{key} in initializationOptions: expected a list of ")
     assert resolved.settings == Settings()
+
+
+def test_each_provider_takes_its_own_key_and_never_the_ren_key(toml) -> None:
+    path = toml("")
+    env = {"REN_API_KEY": "sk-ren-1", "OPENAI_API_KEY": "sk-openai-2",
+           "ANTHROPIC_API_KEY": "sk-ant-3"}
+    assert load(path, env).settings.api_key == "sk-ren-1"
+    for provider, key, source in (("openai", "sk-openai-2", "env OPENAI_API_KEY"),
+                                  ("anthropic", "sk-ant-3", "env ANTHROPIC_API_KEY"),
+                                  ("ollama", None, "default")):
+        resolved = load(path, {**env, "REN_PROVIDER": provider})
+        assert resolved.settings.api_key == key, provider
+        assert resolved.sources["api_key"] == source
+    # Only the Ren key known: no other provider gets it.
+    resolved = load(path, {"REN_API_KEY": "sk-ren-1", "REN_PROVIDER": "openai"})
+    assert resolved.settings.api_key is None
+    # A provider chosen in the editor is honoured the same way.
+    editor = [("initializationOptions", {"provider": "anthropic"})]
+    resolved = load_settings(env=env, config_path=path, editor_layers=editor)
+    assert resolved.settings.api_key == "sk-ant-3"
+
+
+def test_a_key_set_in_the_config_file_is_used_for_any_provider(toml) -> None:
+    path = toml('apiKey = "sk-file-9"\nprovider = "openai"')
+    resolved = load(path, {"OPENAI_API_KEY": "sk-openai-2"})
+    assert resolved.settings.api_key == "sk-file-9"
+
+
+def test_an_unknown_provider_is_reported(toml) -> None:
+    resolved = load(toml('provider = "gemini"'), {})
+    assert resolved.settings.provider == "ren"
+    [problem] = resolved.problems
+    assert "provider" in problem and "openai" in problem
+
+
+def test_grouped_settings_nest_or_use_dotted_names(toml) -> None:
+    path = toml('[agent]\nmaxSteps = 7\nallowedCommands = ["pytest"]\n')
+    resolved = load(path, {"REN_AGENT_MAX_FIX_ATTEMPTS": "1"},
+                    ("initializationOptions", {"ren": {"agent": {"commandTimeout": 9}}}),
+                    ("workspace/didChangeConfiguration", {"agent.maxTokens": 5000}))
+    s = resolved.settings
+    assert resolved.problems == []
+    assert (s.agent__max_steps, s.agent__allowed_commands) == (7, ("pytest",))
+    assert (s.agent__max_fix_attempts, s.agent__command_timeout) == (1, 9.0)
+    assert s.agent__max_tokens == 5000
+    assert resolved.sources["agent__max_fix_attempts"] == "env REN_AGENT_MAX_FIX_ATTEMPTS"
+    bad = load(toml('[agent]\nmaxStep = 7\n'))
+    assert bad.problems and "agent.maxStep" in bad.problems[0]
+    assert "agent.maxSteps" in bad.problems[0]  # the hint

@@ -7,8 +7,9 @@ import textwrap
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lsprotocol import types
 
-from ren_lsp.edits import (
+from ren_lsp.text import (
     TrackedRange,
     end_position,
     extract_code,
@@ -268,8 +269,44 @@ def test_line_indent_is_the_leading_spaces_and_tabs(line: str) -> None:
 Change = tuple[tuple[int, int], tuple[int, int]]
 
 
+def lsp_range(change: Change) -> types.Range:
+    (a, b), (c, d) = change
+    return types.Range(start=types.Position(line=a, character=b),
+                       end=types.Position(line=c, character=d))
+
+
+class Tracked:
+    """A TrackedRange seen through (line, character) pairs, as these tests write them."""
+
+    def __init__(self, start: tuple[int, int], end: tuple[int, int]) -> None:
+        self.inner = TrackedRange("file:///t.py", lsp_range((start, end)))
+
+    def on_change(self, change: Change | None, new_text: str) -> None:
+        self.inner.on_change(None if change is None else lsp_range(change), new_text)
+
+    @property
+    def conflict(self) -> bool:
+        return self.inner.conflict
+
+    @property
+    def start(self) -> tuple[int, int]:
+        return self.inner.range.start.line, self.inner.range.start.character
+
+    @property
+    def end(self) -> tuple[int, int]:
+        return self.inner.range.end.line, self.inner.range.end.character
+
+    @property
+    def start_line(self) -> int:
+        return self.start[0]
+
+    @property
+    def end_line(self) -> int:
+        return self.end[0]
+
+
 def test_tracked_range_reports_its_ends() -> None:
-    tracked = TrackedRange((3, 4), (5, 6))
+    tracked = Tracked((3, 4), (5, 6))
     assert (tracked.start, tracked.end, tracked.conflict) == ((3, 4), (5, 6), False)
 
 
@@ -283,7 +320,7 @@ def test_tracked_range_reports_its_ends() -> None:
 ])
 def test_tracked_range_follows_changes_outside_it(change: Change, new_text: str,
                                                   expected: tuple[tuple[int, int], ...]) -> None:
-    tracked = TrackedRange((3, 4), (5, 6))
+    tracked = Tracked((3, 4), (5, 6))
     tracked.on_change(change, new_text)
     assert (tracked.start, tracked.end) == expected
     assert not tracked.conflict
@@ -299,7 +336,7 @@ def test_tracked_range_follows_changes_outside_it(change: Change, new_text: str,
     None,  # a full-document change
 ])
 def test_tracked_range_conflicts_on_changes_touching_its_lines(change: Change | None) -> None:
-    tracked = TrackedRange((3, 4), (5, 6))
+    tracked = Tracked((3, 4), (5, 6))
     tracked.on_change(change, "x\n")
     assert tracked.conflict
     tracked.on_change(((0, 0), (0, 0)), "\n\n")  # once in conflict it no longer moves
@@ -323,7 +360,7 @@ def test_tracked_range_keeps_its_text_through_random_edits(text: str,
     start, end = position_of(text, i, encoding), position_of(text, j, encoding)
     target = text[i:j]
     assert text[offset_at(text, *start, encoding):offset_at(text, *end, encoding)] == target
-    tracked = TrackedRange(start, end)
+    tracked = Tracked(start, end)
     for _ in range(data.draw(st.integers(1, 8), label="edits")):
         if data.draw(st.integers(0, 19), label="full sync?") == 0:
             tracked.on_change(None, text)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ren_lsp.output import record_history
-from ren_lsp.sessions import Slots
+from ren_lsp.lsp.output import record_history
+from ren_lsp.lsp.sessions import Slots
 
 
 async def test_slots_hold_the_limit_and_follow_its_changes() -> None:

@@ -10,9 +10,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ren_lsp.astra import AstraClient, MessageRequest, RetryPolicy, TextDelta, ToolUse, errors
-from ren_lsp.astra.client import check_base_url, is_loopback
-from ren_lsp.astra.wire import EventDecoder, error_from_response
+from ren_lsp.models import Request, TextDelta, ToolCall, errors
+from ren_lsp.models.client import (
+    HTTPModelClient,
+    RetryPolicy,
+    check_base_url,
+    is_loopback,
+    retry_after,
+)
+from ren_lsp.models.messages import MessagesDecoder
+from ren_lsp.models.ren import RenDialect
+
+
+def decoder() -> MessagesDecoder:
+    return MessagesDecoder(RenDialect())
+
+
+def error_from_response(status: int, body: bytes, headers: dict[str, str], *, base_url: str,
+                        model: str) -> errors.APIStatusError:
+    client = HTTPModelClient(RenDialect(), base_url=base_url, model=model)
+    return client._status_error(status, body, headers, base_url)
 
 
 def sse(name: str, payload: dict) -> bytes:
@@ -46,7 +63,7 @@ def reply_bytes(texts: list[str], tool_json: list[str] | None = None) -> bytes:
     return b"".join(out)
 
 
-def chunked_client(data: bytes, cuts: list[int]) -> AstraClient:
+def chunked_client(data: bytes, cuts: list[int]) -> HTTPModelClient:
     """A client whose HTTP layer returns ``data`` split at ``cuts`` (for decoding tests only)."""
     bounds = [0, *sorted(set(cuts)), len(data)]
 
@@ -59,7 +76,8 @@ def chunked_client(data: bytes, cuts: list[int]) -> AstraClient:
                               content=body())
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return AstraClient(base_url="https://api.ren.invalid", api_key="k", http_client=http)
+    return HTTPModelClient(RenDialect(), base_url="https://api.ren.invalid", api_key="k",
+                           http_client=http)
 
 
 texts_strategy = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8)
@@ -71,30 +89,30 @@ async def test_any_split_of_the_bytes_gives_the_same_events(texts: list[str], da
     raw = reply_bytes(texts, tool_json=['{"pattern": "bil', 'ling", "n": 2}'])
     cuts = data.draw(st.lists(st.integers(0, len(raw)), max_size=20))
     async with chunked_client(raw, cuts) as client, \
-            client.stream(MessageRequest.ask("q")) as stream:
+            client.stream(Request.ask("q")) as stream:
         events = [e async for e in stream]
     assert [e.text for e in events if isinstance(e, TextDelta)] == texts
-    (tool,) = [e for e in events if isinstance(e, ToolUse)]
+    (tool,) = [e for e in events if isinstance(e, ToolCall)]
     assert tool.input == {"pattern": "billing", "n": 2}
     assert stream.text == "".join(texts) and stream.done
 
 
 def test_unknown_events_and_pings_are_ignored() -> None:
-    decoder = EventDecoder()
-    assert decoder.feed("ping", '{"type": "ping"}') is None
-    assert decoder.feed("astra_future", '{"type": "astra_future", "x": 1}') is None
-    assert not decoder.done
+    d = decoder()
+    assert d.feed_event("ping", '{"type": "ping"}') is None
+    assert d.feed_event("astra_future", '{"type": "astra_future", "x": 1}') is None
+    assert not d.done
 
 
 def test_an_error_event_carries_the_partial_text() -> None:
-    decoder = EventDecoder()
-    decoder.feed("content_block_start", json.dumps({
+    d = decoder()
+    d.feed_event("content_block_start", json.dumps({
         "type": "content_block_start", "index": 0, "content_block": {"type": "text"}}))
-    decoder.feed("content_block_delta", json.dumps({
+    d.feed_event("content_block_delta", json.dumps({
         "type": "content_block_delta", "index": 0,
         "delta": {"type": "text_delta", "text": "half an ans"}}))
     with pytest.raises(errors.StreamErrorEvent) as caught:
-        decoder.feed("error", '{"type":"error","error":{"type":"overloaded_error","message":"m"}}')
+        d.feed_event("error", '{"type":"error","error":{"type":"overloaded_error","message":"m"}}')
     assert caught.value.partial_text == "half an ans"
     assert not caught.value.retryable, "text had arrived: retrying would repeat it"
 
@@ -102,14 +120,14 @@ def test_an_error_event_carries_the_partial_text() -> None:
 @pytest.mark.parametrize("data", ["{not json", "[1, 2]", '{"type": "content_block_delta"}'])
 def test_malformed_data_raises(data: str) -> None:
     with pytest.raises(errors.MalformedEventError):
-        EventDecoder().feed("content_block_delta", data)
+        decoder().feed_event("content_block_delta", data)
 
 
 @pytest.mark.parametrize(("status", "cls"), [
     (400, errors.BadRequestError), (401, errors.AuthenticationError),
     (403, errors.PermissionDeniedError), (404, errors.NotFoundError),
     (413, errors.RequestTooLargeError), (429, errors.RateLimitError),
-    (500, errors.ServerError), (503, errors.ServerError), (529, errors.OverloadedError),
+    (500, errors.ServerError), (503, errors.OverloadedError), (529, errors.OverloadedError),
     (418, errors.BadRequestError),
 ])
 def test_error_from_response(status: int, cls: type[errors.APIStatusError]) -> None:
@@ -158,5 +176,14 @@ def test_plain_http_is_only_for_loopback(url: str) -> None:
 def test_base_urls_accepted() -> None:
     assert check_base_url("https://api.ren.ai/") == "https://api.ren.ai"
     assert check_base_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
-    with pytest.raises(errors.AstraError, match="baseUrl"):
+    with pytest.raises(errors.ConfigurationError, match="baseUrl"):
         check_base_url("ftp://x")
+
+
+def test_retry_after_as_an_http_date() -> None:
+    # RFC 9110: retry-after may be an HTTP date; 90 s after "now" here.
+    headers = {"retry-after": "Sun, 06 Nov 1994 08:49:37 GMT"}
+    assert retry_after(headers, now=784111777 - 90) == 90
+    assert retry_after(headers, now=784111777 + 5) == 0  # in the past: at once
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({}) is None

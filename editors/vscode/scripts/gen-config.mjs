@@ -3,7 +3,8 @@
 // description of the server's settings. `npm run gen-config` writes; `--check` only compares
 // (exit 1 when package.json is stale). test/configuration.test.ts checks the result too.
 //
-// Two deliberate differences from the schema:
+// Deliberate differences from the schema (a nullable setting is its plain type, see
+// vscodeType), and:
 // - `apiKey` is not a VS Code setting: "Ren: Set API key" keeps the key in VS Code's secret
 //   storage and hands it to the server in its environment (REN_API_KEY).
 // - the extension's own settings (`ren.server.path`, `ren.server.python`, `ren.trace.server`)
@@ -18,7 +19,7 @@ export const PACKAGE_PATH = fileURLToPath(new URL("../package.json", import.meta
 export const EXCLUDED = ["apiKey"];
 
 /** Keywords carried over from the schema as they are (VS Code validates them). */
-const CARRIED = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "enum", "format", "items", "uniqueItems"];
+const CARRIED = ["enumDescriptions", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "enum", "format", "items", "uniqueItems"];
 
 /** What the schema has no keyword for, but VS Code's settings editor shows. */
 const EXTRAS = {
@@ -43,18 +44,18 @@ export const EXTENSION_PROPERTIES = {
     default: "",
     scope: "machine",
     description:
-      "The ren-lsp executable, e.g. ~/.local/bin/ren-lsp. When empty, ren.server.python is used, else ren-lsp on PATH.",
+      "The ren-lsp executable, e.g. ~/.local/bin/ren-lsp. When empty, ren.server.python is used, else ren-lsp on PATH, else the server the extension carries (it offers to install it).",
     markdownDescription:
-      "The `ren-lsp` executable, e.g. `~/.local/bin/ren-lsp`. When empty, `#ren.server.python#` is used, else `ren-lsp` on `PATH`. Install it with `pip install ren-lsp`.",
+      "The `ren-lsp` executable, e.g. `~/.local/bin/ren-lsp` (`pipx install .` in a ren-lsp checkout puts it there). When empty, `#ren.server.python#` is used, else `ren-lsp` on `PATH`, else the server the extension carries (it offers to install it in a private environment).",
   },
   "ren.server.python": {
     type: "string",
     default: "",
     scope: "machine",
     description:
-      "A Python interpreter that has the ren-lsp package; the server then runs as `python -m ren_lsp`. Used when ren.server.path is empty.",
+      "A Python interpreter that has the ren-lsp package; the server then runs as `python -m ren_lsp`. Used when ren.server.path is empty. Without the package, the extension installs the server it carries with this Python, in a private environment.",
     markdownDescription:
-      "A Python interpreter that has the `ren-lsp` package (e.g. `~/venvs/ren/bin/python`); the server then runs as `python -m ren_lsp`. Used when `#ren.server.path#` is empty.",
+      "A Python interpreter that has the `ren-lsp` package (e.g. `~/venvs/ren/bin/python`); the server then runs as `python -m ren_lsp`. Used when `#ren.server.path#` is empty. Without the package, the extension installs the server it carries with this Python (3.11 or newer), in a private environment.",
   },
   "ren.trace.server": {
     type: "string",
@@ -70,9 +71,21 @@ export const EXTENSION_PROPERTIES = {
   },
 };
 
+/**
+ * VS Code's Settings editor cannot edit a union type (it only offers "Edit in settings.json"),
+ * so a nullable setting (`["string", "null"]`, default null: "not set") is its plain type with
+ * no default there: left empty it is not set, and the extension sends only what the user set.
+ */
+export function vscodeType(type) {
+  if (Array.isArray(type) && type.length === 2 && type.includes("null")) {
+    return type.find((t) => t !== "null");
+  }
+  return type;
+}
+
 /** `maxTokens` -> `REN_MAX_TOKENS`, as the server names its environment variables. */
 export function envName(name) {
-  return "REN_" + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  return "REN_" + name.replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
 /** contributes.configuration for the settings schema. */
@@ -90,8 +103,8 @@ export function configurationFromSchema(schema) {
       throw new Error(`settings.schema.json: ${name} has no description`);
     }
     const extras = EXTRAS[name] ?? {};
-    const property = { type: spec.type };
-    if ("default" in spec) {
+    const property = { type: vscodeType(spec.type) };
+    if ("default" in spec && spec.default !== null) {
       property.default = spec.default;
     }
     for (const keyword of CARRIED) {

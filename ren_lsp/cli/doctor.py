@@ -1,0 +1,136 @@
+"""`ren-lsp doctor`: where each setting comes from, and whether Astra can be reached and used."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+
+import attrs
+
+from ren_lsp.config import Resolved, Settings, config_file_path, settings_to_wire, wire_name
+
+
+class Report:
+    """Prints check results as `ok`/`FAIL` lines, each failure with its fix."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def ok(self, what: str) -> None:
+        print(f"  ok    {what}")
+
+    def fail(self, what: str, fix: str) -> None:
+        self.failures += 1
+        print(f"  FAIL  {what}\n        fix: {fix}")
+
+    def skip(self, what: str) -> None:
+        print(f"  skip  {what}")
+
+
+def print_settings(resolved: Resolved) -> None:
+    wire = settings_to_wire(resolved.settings)
+    print("Settings (defaults < config file < environment < editor):")
+    for field in attrs.fields(Settings):
+        name = wire_name(field.name)
+        value = wire[name]
+        if value is None:
+            shown = "(not set)"
+        elif isinstance(value, list | tuple):
+            shown = json.dumps(list(value))
+        else:
+            shown = repr(value)
+        print(f"  {name:<18} {shown:<32} {resolved.sources.get(field.name, 'default')}")
+    path = config_file_path()
+    print(f"Config file: {path}{'' if path.exists() else ' (not found)'}")
+    for problem in resolved.problems:
+        print(f"  warning: {problem}")
+
+
+async def run_checks(settings: Settings, report: Report, *, api_key: str | None = None) -> None:
+    import httpx
+
+    from ren_lsp.keys import resolve_api_key
+    from ren_lsp.models import Request, client_from_settings, dialect, errors, model_for
+    from ren_lsp.models.client import check_base_url, is_loopback
+
+    backend = dialect(settings.provider)
+    service = backend.service
+    try:
+        base = check_base_url(settings.base_url or backend.default_base_url, service)
+    except errors.ModelError as exc:
+        report.fail(f"base URL {settings.base_url}", str(exc))
+        return
+    host = httpx.URL(base).host
+    try:
+        started = time.monotonic()
+        async with httpx.AsyncClient(timeout=settings.connect_timeout,
+                                     trust_env=not is_loopback(host)) as http:
+            response = await http.get(base + "/")
+        elapsed = (time.monotonic() - started) * 1000
+        report.ok(f"{service} at {base} is reachable (HTTP {response.status_code}, "
+                  f"{elapsed:.0f} ms)")
+    except httpx.HTTPError as exc:
+        report.fail(f"{service} at {base} is not reachable ({type(exc).__name__})",
+                    "check your network and proxy (HTTPS_PROXY), and the baseUrl setting")
+        return
+
+    if backend.key_env is not None:
+        try:
+            key = api_key or resolve_api_key(settings)
+        except errors.ModelError as exc:
+            report.fail("API key", str(exc))
+            return
+        if key:
+            report.ok("API key is set")
+        elif is_loopback(host) and not backend.key_on_loopback:
+            report.ok(f"no API key is set: none is needed for {service} on this machine")
+        else:
+            report.fail("API key is not set", backend.key_help())
+            return
+    else:
+        key = None
+
+    model = model_for(settings) or ""
+    client = client_from_settings(settings, api_key=key, max_tokens=32)
+    try:
+        async with client, client.stream(Request.ask("Reply with: ready")) as stream:
+            reply = await stream.until_done()
+    except errors.AuthenticationError as exc:
+        report.fail(f"{service} did not accept the API key", str(exc))
+        report.skip(f"model '{model}' answers")
+        return
+    except errors.NotFoundError as exc:
+        if backend.key_env is not None:
+            report.ok(f"{service} accepted the API key")
+        report.fail(f"model '{model}' did not answer", str(exc))
+        return
+    except errors.ModelError as exc:
+        report.fail(f"model '{model}' did not answer", str(exc))
+        return
+    if backend.key_env is not None:
+        report.ok(f"{service} accepted the API key")
+    first_line = (reply.text.strip().splitlines() or [""])[0][:60]
+    report.ok(f"model '{reply.model or model}' answers: {first_line!r}")
+
+
+async def run_doctor(resolved: Resolved, *, emulator: bool = False) -> int:
+    settings, api_key = resolved.settings, None
+    async with contextlib.AsyncExitStack() as stack:
+        if emulator:
+            from ren_lsp.emulator import Emulator
+
+            emu = await stack.enter_async_context(Emulator())
+            settings = attrs.evolve(settings, base_url=emu.base_url)
+            resolved = attrs.evolve(resolved, settings=settings,
+                                    sources={**resolved.sources, "base_url": "--emulator"})
+            api_key = "emulator"
+        print(f"ren-lsp doctor (Python {sys.version.split()[0]})")
+        print_settings(resolved)
+        print("Checks:")
+        report = Report()
+        await run_checks(settings, report, api_key=api_key)
+    print("All checks passed." if not report.failures else
+          f"{report.failures} check(s) failed: see the fixes above.")
+    return 1 if report.failures else 0

@@ -1,0 +1,191 @@
+"""The index service: the workspace's context engine, kept current from the editor. It is
+built in the background after `initialized` (with its own "Indexing workspace" progress) and
+updated file by file from didOpen / didChange / didSave / didClose and watched-file changes.
+Requests never wait for it: they use what is indexed so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from ren_lsp.lsp.documents import uri_path
+
+if TYPE_CHECKING:
+    from ren_lsp.context import ContextEngine, ContextResult
+    from ren_lsp.lsp.protocol import Server
+
+log = logging.getLogger(__name__)
+
+#: seconds of quiet after a keystroke before the file is indexed again
+DEBOUNCE = 0.3
+
+
+class Indexing:
+    """Owns the server's ContextEngine and feeds it the editor's changes."""
+
+    def __init__(self, ls: Server) -> None:
+        self.ls = ls
+        self.engine: ContextEngine | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._builds: set[asyncio.Task[None]] = set()
+        from ren_lsp.lsp.output import state_dir
+
+        self._state_dir = state_dir()
+
+    def _ours(self, path: Path) -> bool:
+        """Our own output documents: answers, not the user's code (never context)."""
+        return path.is_relative_to(self._state_dir)
+
+    def roots(self) -> list[Path]:
+        folders = [uri_path(f.uri) for f in self.ls.workspace.folders.values()]
+        roots = [p for p in folders if p is not None]
+        if not roots and self.ls.workspace.root_path:
+            roots = [Path(self.ls.workspace.root_path)]
+        return roots
+
+    def start(self) -> None:
+        """Create the engine for the workspace's folders and build it in the background."""
+        from ren_lsp.context import ContextEngine
+
+        self.engine = ContextEngine(self.roots(), self.ls.settings)
+        self._rebuild()
+
+    async def _build(self) -> None:
+        from ren_lsp.lsp.progress import Progress
+
+        assert self.engine is not None
+        if not self.engine.roots:
+            return  # no folder: requests still get the current file's context
+        progress = Progress(self.ls, "Indexing workspace")
+        await progress.begin("listing files…")
+        # Parsing in a worker thread holds the GIL in long stretches: hand it back to the
+        # thread answering the editor more often while indexing (5 ms by default).
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
+        last = [0]
+
+        def report(done: int, total: int) -> None:
+            if done == total or done - last[0] >= 200:
+                last[0] = done
+                progress.report_message(f"{done}/{total} files")
+
+        try:
+            await self.engine.build(progress=report)
+        except Exception:  # the index is a help, never a reason to fail
+            log.exception("indexing the workspace failed")
+            progress.end("Indexing failed (see the log); requests carry less context")
+            return
+        finally:
+            sys.setswitchinterval(switch)
+        stats = self.engine.stats
+        progress.end(f"{stats.parsed} files indexed, {stats.from_cache} from the cache")
+
+    async def ready(self) -> None:
+        """Wait for the background build (for work that needs the whole index)."""
+        if self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+    def configure(self) -> None:
+        """New settings: new file rules mean listing (or indexing) the workspace again."""
+        if self.engine is None:
+            return
+        before = self.engine.index
+        self.engine.configure(self.ls.settings)
+        if self.engine.index is not before or self.engine.index.stale:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Build (again) once any running build is done (builds run one after the other)."""
+        self.task = asyncio.get_running_loop().create_task(self._build(), name="ren-index")
+        self._builds.add(self.task)  # the loop holds tasks weakly
+        self.task.add_done_callback(self._builds.discard)
+
+    # -- the editor's changes ----------------------------------------------------------------
+
+    def changed(self, uri: str, *, from_buffer: bool = True, delay: float = DEBOUNCE) -> None:
+        """Index ``uri`` again once the user pauses (one parse per pause, not per keystroke)."""
+        path = uri_path(uri)
+        if self.engine is None or path is None or self._ours(path):
+            return
+        if (handle := self._pending.pop(uri, None)) is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(delay, self._update, uri, from_buffer)
+
+    def _update(self, uri: str, from_buffer: bool, *, now: bool = False) -> None:
+        """Index one file again: in a worker thread (parsing, and `git check-ignore` for a new
+        file, must not hold up the editor), or ``now`` when a request is about to read it."""
+        self._pending.pop(uri, None)
+        path = uri_path(uri)
+        if self.engine is None or path is None:
+            return
+        text = None
+        if from_buffer:
+            doc = self.ls.workspace.text_documents.get(uri)
+            text = doc.source if doc is not None else None
+        if now:
+            self._update_file(path, text)
+            return
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, self._update_file, path, text).add_done_callback(
+            lambda _: self._after_update())
+
+    def _update_file(self, path: Path, text: str | None) -> None:
+        assert self.engine is not None
+        try:
+            self.engine.update(path, text)
+        except Exception:
+            log.exception("indexing %s failed", path)
+
+    def _after_update(self) -> None:
+        # A changed .gitignore or .renignore changes which files count: list them again.
+        if self.engine is not None and self.engine.index.stale and (
+                self.task is None or self.task.done()):
+            self._rebuild()
+
+    def flush(self) -> None:
+        """Index now what waits for a pause in typing: a request sees every keystroke."""
+        for uri, handle in list(self._pending.items()):
+            handle.cancel()
+            self._update(uri, True, now=True)
+
+    def watched(self, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            path = uri_path(change.uri)
+            if self.engine is None or path is None:
+                continue
+            if change.type == types.FileChangeType.Deleted:
+                self.engine.remove(path)
+            elif change.uri not in self.ls.workspace.text_documents:
+                self.changed(change.uri, from_buffer=False, delay=0)
+
+    # -- what a request carries ---------------------------------------------------------------
+
+    async def query(self, *, question: str = "", uri: str | None = None,
+                    selection: str = "") -> ContextResult | None:
+        """The context for a request, from what is indexed so far; None without an engine.
+
+        Ranking a large workspace takes tens of milliseconds: it runs in a worker thread, so
+        the editor is answered meanwhile.
+        """
+        if self.engine is None:
+            return None
+        self.flush()
+        current = uri_path(uri) if uri else None
+        open_files = [p for u in list(self.ls.workspace.text_documents)
+                      if u != uri and (p := uri_path(u)) is not None and not self._ours(p)]
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+                self.engine.query, question=question, current=current, selection=selection,
+                open_files=open_files))
+        except Exception:
+            log.exception("building the context failed; sending the request without it")
+            return None

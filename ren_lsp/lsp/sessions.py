@@ -1,0 +1,304 @@
+"""Sessions: one run of a feature, as one straight-line coroutine.
+
+A command checks its argument, then ``ls.sessions.run(command, title, body)`` starts ``body``
+in the background and answers ``{"session": id}`` at once (editors time requests out). The body
+gets a ``Session``: its repository context, model turns (``ask``, as many as it needs, tool
+calls returned), confirmations, progress reports and its transcript (an output document and
+the history). Local work between turns (a report, git, a command) is just code in the body.
+Whatever goes wrong ends in one place: the user's message, the partial answer kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from lsprotocol import types
+
+from ren_lsp.lsp.progress import Progress
+
+if TYPE_CHECKING:
+    from ren_lsp.lsp.output import OutputDocument
+    from ren_lsp.lsp.protocol import Server
+    from ren_lsp.models import Reply, Request
+
+log = logging.getLogger(__name__)
+
+
+class SessionError(Exception):
+    """A session cannot go on, for a reason the user can act on (the message says it)."""
+
+
+@attrs.frozen
+class Context:
+    """What the repository adds to a request: the rendered text and the files it came from."""
+
+    text: str = ""
+    files: tuple[str, ...] = ()
+
+    def note(self) -> str:
+        """A line for an output document, so the user sees what left their machine."""
+        if not self.files:
+            return ""
+        shown = ", ".join(f"`{f}`" for f in self.files[:12])
+        more = f" and {len(self.files) - 12} more" if len(self.files) > 12 else ""
+        return f"> Context sent to Astra: {shown}{more}\n\n"
+
+
+Body = Callable[["Session"], Awaitable[str]]
+
+
+class Session:
+    """One running feature: its id, progress, transcript, model turns and the history it leaves.
+
+    ``answer`` is all text the model sent in this session (every turn), so none is lost.
+    """
+
+    def __init__(self, manager: SessionManager, command: str, title: str) -> None:
+        self.id = uuid.uuid4().hex[:8]
+        self.command = command
+        self.title = title
+        self.manager = manager
+        self.ls = manager.ls
+        self.progress = Progress(manager.ls, title, on_cancel=self.cancel)
+        self.task: asyncio.Task[None] | None = None
+        self.history: dict[str, Any] = {"session": self.id, "command": command}
+        self.transcript: OutputDocument | None = None
+        #: the heading of the document a partial or unapplied answer is kept in
+        self.keep_heading = title
+        self._answer: list[str] = []
+        self._tokens = 0
+        #: False once the result is being applied: that is not interrupted half-way
+        self.cancellable = True
+        self.starting = "waiting for Astra…"
+
+    @property
+    def answer(self) -> str:
+        return "".join(self._answer)
+
+    def cancel(self) -> bool:
+        if self.task is None or self.task.done() or not self.cancellable:
+            return False
+        self.cancellable = False  # once: a second cancel must not interrupt the cleanup
+        self.task.cancel()
+        return True
+
+    def hold(self) -> None:
+        """From here on the session finishes: cancelling would leave half-applied work."""
+        self.cancellable = False
+
+    # -- the toolkit ------------------------------------------------------------------------
+
+    async def open_transcript(self, heading: str) -> OutputDocument:
+        """The session's Markdown output document, opened beside the code where possible."""
+        from ren_lsp.lsp.output import OutputDocument
+
+        doc = OutputDocument(self.ls, self.id, heading)
+        self.transcript = doc
+        self.history["output"] = str(doc.path)
+        if not await doc.show():
+            # The answer still streams into the document (editors load it in a buffer); tell
+            # the user where it is, since we could not open it for them.
+            self.ls.show_message(f"{self.title}: the answer streams into {doc.path}",
+                                 types.MessageType.Info)
+        return doc
+
+    async def context(self, *, question: str = "", uri: str | None = None,
+                      selection: str = "") -> Context:
+        """The repository context for a request, from what is indexed so far; the transcript
+        and the history say which files were sent."""
+        result = await self.ls.indexing.query(question=question, uri=uri, selection=selection)
+        if result is None or not result.text.strip():
+            context = Context()
+        else:
+            context = Context(result.text, tuple(f.path for f in result.files))
+        self.history["context_files"] = list(context.files)
+        if context.files and self.transcript is not None:
+            # Queued to go out with the answer's first words, not alone.
+            self.transcript.append(context.note(), send=False)
+        return context
+
+    async def ask(self, request: Request, *, on_text: Callable[[str], object] | None = None,
+                  role: str = "default") -> Reply:
+        """One model turn: streams the reply (``on_text`` gets each piece), reports progress,
+        and returns it whole (text, tool calls, stop reason). Call it as often as needed."""
+        from ren_lsp.models import TextDelta
+
+        self.history["request"] = request.transcript()
+        model = self.ls.model(role)
+        async with model.stream(request) as stream:
+            try:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        self._tokens += 1
+                        self._answer.append(event.text)
+                        if on_text is not None:
+                            on_text(event.text)
+                        self.progress.report(self._tokens, lambda: self.answer)
+            finally:
+                self.history["turns"] = self.history.get("turns", 0) + 1
+            return stream.reply()
+
+    def can_confirm(self) -> bool:
+        """Whether the client can ask the user (``window/showMessageRequest``)."""
+        caps = self.ls.client_capabilities.window
+        return caps is not None and caps.show_message is not None
+
+    async def confirm(self, message: str, actions: list[str]) -> str | None:
+        """Ask the user (``window/showMessageRequest``); the action chosen, or None when the
+        client cannot ask or the user dismissed it (the caller says what to do instead)."""
+        if not self.can_confirm():
+            return None
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Info, message=self.redact(message),
+            actions=[types.MessageActionItem(title=a) for a in actions])
+        item = await self.ls.window_show_message_request_async(params)
+        return item.title if item is not None else None
+
+    def report(self, message: str) -> None:
+        """A line on the progress bar ("step 3: edit_file calc.py")."""
+        self.progress.report_message(self.redact(message))
+
+    async def keep(self, text: str) -> str:
+        """Keep text the user must not lose (an answer not applied) in an output document;
+        returns its path."""
+        from ren_lsp.lsp.output import OutputDocument
+
+        doc = OutputDocument(self.ls, self.id, self.keep_heading)
+        self.history["output"] = str(doc.path)
+        await doc.show()
+        doc.append(text)
+        await doc.close()
+        return str(doc.path)
+
+    async def done_in_transcript(self) -> str:
+        """Close the transcript; the summary the user sees."""
+        assert self.transcript is not None
+        self.hold()
+        await self.transcript.close()
+        return (f"Done: {len(self.answer.splitlines())} lines in "
+                f"{self.transcript.path.name}")
+
+    def redact(self, text: str) -> str:
+        redactor = self.ls.redactor
+        return redactor.redact(text) if redactor is not None else text
+
+
+class Slots:
+    """At most ``limit()`` sessions at once, the limit read anew each time (a settings change
+    takes effect for waiting sessions without letting more run than it allows)."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._running = 0
+        self._freed: asyncio.Event | None = None
+
+    def locked(self) -> bool:
+        return self._running >= self._limit()
+
+    async def __aenter__(self) -> None:
+        while self.locked():
+            if self._freed is None:
+                self._freed = asyncio.Event()
+            await self._freed.wait()
+        self._running += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Nothing awaited here: a slot is given back even while a cancel propagates.
+        self._running -= 1
+        freed, self._freed = self._freed, None
+        if freed is not None:
+            freed.set()
+
+
+class SessionManager:
+    """The live sessions of a server and the limit on how many run at once."""
+
+    def __init__(self, ls: Server) -> None:
+        self.ls = ls
+        self.sessions: dict[str, Session] = {}
+        self._slots = Slots(lambda: self.ls.settings.max_sessions)
+
+    def run(self, command: str, title: str, body: Body, *, starting: str = "waiting for Astra…",
+            **history: Any) -> dict[str, str]:
+        """Run ``body`` as a session in the background; the command's answer, at once.
+        ``starting`` is the progress bar's first message."""
+        session = Session(self, command, title)
+        session.starting = starting
+        session.history.update(history)
+        self.sessions[session.id] = session
+        session.task = asyncio.get_running_loop().create_task(
+            self._run(session, body), name=f"ren-session-{session.id}")
+        return {"session": session.id}
+
+    def cancel(self, session_id: str | None = None) -> list[str]:
+        targets = ([self.sessions[session_id]] if session_id in self.sessions
+                   else [] if session_id else list(self.sessions.values()))
+        return [s.id for s in targets if s.cancel()]
+
+    async def _run(self, session: Session, body: Body) -> None:
+        from ren_lsp.models import ModelError
+
+        progress = session.progress
+        session.history["started"] = time.time()
+        try:
+            if self._slots.locked():
+                await progress.begin("waiting for another request to finish…")
+            async with self._slots:
+                if not progress.begun:
+                    await progress.begin(session.starting)
+                summary = await body(session)
+            await self._end(session, "done", summary)
+        except asyncio.CancelledError:
+            await self._end(session, "cancelled", "Cancelled")
+        except (ModelError, SessionError) as error:
+            await self._end(session, "failed", f"Failed: {error}",
+                            error=f"{session.title} failed: {error}")
+        except Exception as error:
+            log.exception("session %s failed", session.id)
+            await self._end(session, "failed", "Failed: internal error (see the log)",
+                            error=f"{session.title} failed with an internal error "
+                            f"({type(error).__name__}); details are in the server log. "
+                            "Please report it.")
+
+    async def _end(self, session: Session, status: str, summary: str, *,
+                   error: str | None = None) -> None:
+        """Keep what arrived, end the progress, tell the user, write the history: always all
+        four, even if keeping the answer fails or a second cancel arrives meanwhile."""
+        session.cancellable = False
+        answer, where = session.answer, None
+        try:
+            if status != "done":
+                # Shielded: a cancel arriving now must not cut the saving of the answer short.
+                where = await asyncio.shield(self._keep_partial(session))
+        except BaseException as exc:  # the answer is in the history regardless
+            log.error("keeping the partial answer of session %s failed: %s", session.id,
+                      type(exc).__name__)
+            summary += "; the answer could not be saved to a document (it is in the history)"
+        finally:
+            if where and answer:
+                summary += f"; what arrived is in {where}"
+            session.progress.end(session.redact(summary))
+            if error is not None:
+                kept = f" The partial answer is in {where}." if where and answer else ""
+                self.ls.show_message(error + kept, types.MessageType.Error)
+                session.history["error"] = session.redact(error)
+            self.sessions.pop(session.id, None)
+            session.history.update(status=status, answer=answer, ended=time.time())
+            from ren_lsp.lsp.output import record_history
+
+            record_history(session.history)
+
+    async def _keep_partial(self, session: Session) -> str | None:
+        """The transcript holds what arrived (close it); else what arrived gets a document."""
+        if session.transcript is not None:
+            await session.transcript.close()  # what arrived is already queued: it all lands
+            return str(session.transcript.path)
+        if not session.answer:
+            return None
+        return await session.keep(session.answer)
