@@ -315,14 +315,73 @@ def all_cases(quick: bool, into: Path) -> list[Case]:
     return cases
 
 
+def fit_cases(cases: Sequence[Case], cache: Path) -> list[tuple[str, object]]:
+    """(kind, ``context_dev.Case``) for each case: the question's features and the editor's
+    fixed part of the scores, the answer, and BM25 "split" beside it."""
+    sys.path.insert(0, str(HERE))
+    import context_dev
+
+    from ren_lsp.context.rank import Request, editor_scores, editor_signals, request_features
+    from ren_lsp.context.weights import Weights
+
+    spaces: dict[Path, Workspace] = {}
+    found_cases: list[tuple[str, object]] = []
+    for number, case in enumerate(cases):
+        if case.workspace not in spaces:
+            spaces[case.workspace] = open_workspace(case.workspace, cache)
+        space = spaces[case.workspace]
+        index = space.engine.index
+        targets = [t for t in case.targets if t in index.records]
+        if not targets:
+            continue
+        request = Request(question=case.question, current=case.current,
+                          selection=case.selection)
+        if case.current is not None and case.current not in index.records:
+            index.update(case.workspace / case.current)
+        with index.lock:
+            found = request_features(index, request)
+            signals, _ = editor_signals(index, request)
+        bm25 = [p for p in split_ranking(space, case) if p != case.current]
+        found_cases.append((case.kind, context_dev.Case(
+            f"{case.set}-{number}", case.set, case.question, targets, found, bm25, False,
+            editor_scores(signals, Weights()), case.current)))
+    return found_cases
+
+
+def cross_validated(found_cases: list[tuple[str, object]]) -> dict[tuple[str, str], Scores]:
+    """The question weights fitted on these cases ("fitted") and, per set (a repository or a
+    package), fitted on the other sets and scored on it ("cv"): the gap is over-fitting.
+
+    The fit is ``bench/context_dev.py``'s (pairwise, then the kinds' factors); the editor's
+    weights (selection, imports, …) stay as they are.
+    """
+    import context_dev
+
+    from ren_lsp.context.weights import Weights
+
+    every: list[context_dev.Case] = [c for _, c in found_cases]  # type: ignore[misc]
+    fitted = context_dev.fit(every, Weights())
+    print("weights fitted on these cases:", context_dev._changed(fitted), file=sys.stderr)
+    held_out = {name: context_dev.fit([c for c in every if c.repo != name], Weights())
+                for name in sorted({c.repo for c in every})}
+    results: dict[tuple[str, str], Scores] = {}
+    for (kind, _), fit_case in zip(found_cases, every, strict=True):
+        for method, weights in (("fitted", fitted), ("cv", held_out[fit_case.repo])):
+            ranking = context_dev.ranking(fit_case, weights)
+            for group in (kind, "all"):
+                results.setdefault((method, group), Scores()).add(ranking, fit_case.gold)
+    return results
+
+
 def report(results: dict[tuple[str, str], Scores]) -> None:
     kinds = [*sorted({kind for _, kind in results} - {"all"}), "all"]
-    print(f"{'cases':<12} {'n':>4}  " + "  ".join(f"{m:>21}" for m in METHODS))
-    print(f"{'':<12} {'':>4}  " + "  ".join(f"{'recall@5    MRR':>21}" for _ in METHODS))
+    methods = [*METHODS, *(m for m in ("fitted", "cv") if (m, "all") in results)]
+    print(f"{'cases':<12} {'n':>4}  " + "  ".join(f"{m:>21}" for m in methods))
+    print(f"{'':<12} {'':>4}  " + "  ".join(f"{'recall@5    MRR':>21}" for _ in methods))
     for kind in kinds:
         n = len(results[("engine", kind)].recall)
         row = "  ".join(f"{results[(m, kind)].recall_at_5:>12.3f} {results[(m, kind)].mrr:>8.3f}"
-                        for m in METHODS)
+                        for m in methods)
         print(f"{kind:<12} {n:>4}  {row}")
     engine, plain, split = (results[(m, "all")] for m in METHODS)
     print(f"\nengine vs bm25-plain: recall@5 x{engine.recall_at_5 / plain.recall_at_5:.2f}, "
@@ -333,6 +392,11 @@ def report(results: dict[tuple[str, str], Scores]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer cases, no standard library")
+    parser.add_argument("--fit", action="store_true",
+                        help="also fit the question weights on these cases, and cross-validate "
+                             "the fit by set (repository or package)")
+    parser.add_argument("--save-features", type=Path, metavar="FILE",
+                        help="keep the cases' features for bench/context_dev.py --extra FILE")
     parser.add_argument("--show-misses", action="store_true",
                         help="list the cases where the engine's top 5 misses every answer")
     args = parser.parse_args()
@@ -340,6 +404,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         cases = all_cases(args.quick, Path(temporary) / "history")
         results = evaluate(cases, cache=Path(temporary) / "cache", show_misses=args.show_misses)
+        if args.fit or args.save_features:
+            found = fit_cases(cases, Path(temporary) / "cache")
+            if args.save_features:
+                import pickle
+
+                args.save_features.write_bytes(pickle.dumps(found))
+            if args.fit:
+                results.update(cross_validated(found))
     report(results)
     print(f"({len(cases)} cases in {time.perf_counter() - started:.1f} s)")
 

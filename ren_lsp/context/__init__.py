@@ -42,6 +42,9 @@ class RankedFile:
     path: str
     score: float
     reasons: tuple[str, ...]
+    #: what the file is for: source, test, doc, example, tooling, generated, vendored, config,
+    #: other (``ren_lsp.context.kinds``)
+    kind: str = "source"
 
 
 @attrs.frozen
@@ -59,8 +62,8 @@ class ContextResult:
 
     def to_json(self) -> dict[str, object]:
         """The result as ``ren-lsp context --json`` prints it."""
-        return {"files": [{"path": f.path, "score": f.score, "reasons": list(f.reasons)}
-                          for f in self.files],
+        return {"files": [{"path": f.path, "score": f.score, "kind": f.kind,
+                           "reasons": list(f.reasons)} for f in self.files],
                 "tokens": self.tokens, "context": self.text}
 
 
@@ -158,5 +161,5 @@ class ContextEngine:
         rendered = render(index, ranked, question=question + "\n" + selection,
                           budget=self.budget if budget is None else budget,
                           secret_patterns=self._patterns)
-        files = [RankedFile(r.key, r.score, r.reasons) for r in ranked]
+        files = [RankedFile(r.key, r.score, r.reasons, r.kind) for r in ranked]
         return ContextResult(files, rendered.tokens, rendered.text, rendered.redactions)

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 4
+VERSION = 6
 
-#: (size, mtime_ns, language, definitions, imports, references, terms, names, length), or
+#: (size, mtime_ns, language, definitions, imports, references, terms, names, length,
+#: path_terms, notes, kind), or
 #: (size, mtime_ns, None) for a file found binary or minified
 Entry = tuple[Any, ...]
 
@@ -37,16 +38,18 @@ Entry = tuple[Any, ...]
 def to_entry(record: FileRecord) -> Entry:
     definitions = tuple(attrs.astuple(d) for d in record.definitions)
     return (record.size, record.mtime_ns, record.language, definitions, record.imports,
-            tuple(record.references), record.terms, record.names, record.length)
+            tuple(record.references), record.terms, record.names, record.length,
+            record.path_terms, record.notes, record.kind)
 
 
 def from_entry(key: str, path: str, root: int, rel: str, entry: Entry) -> FileRecord:
     from ren_lsp.context.index import FileRecord
 
-    size, mtime_ns, language, definitions, imports, references, terms, names, length = entry
+    (size, mtime_ns, language, definitions, imports, references, terms, names, length,
+     path_terms, notes, kind) = entry
     return FileRecord(key, path, root, rel, size, mtime_ns, language,
                       tuple(Definition(*d) for d in definitions), tuple(imports),
-                      frozenset(references), terms, names, length)
+                      frozenset(references), terms, names, length, path_terms, notes, kind)
 
 
 class DiskCache:

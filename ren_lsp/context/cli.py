@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ren_lsp.config import Settings
+    from ren_lsp.context import ContextResult
 
 
 def _say(message: str) -> None:
@@ -34,10 +35,24 @@ def _selection(file: Path, lines: str) -> str:
     return "\n".join(text[first - 1:last])
 
 
-def run_context(args: argparse.Namespace, settings: Settings) -> int:
-    """Index the workspace (reusing the cache), rank and render, print; 2 for bad arguments."""
+def context_for(workspace: Path, question: str, settings: Settings | None = None, *,
+                current: Path | None = None, selection: str = "", budget: int | None = None,
+                use_cache: bool = True) -> ContextResult:
+    """The context one request carries, from a command line: index ``workspace`` (reusing the
+    cache), then rank and render exactly as the language server does.
+
+    For ``ren-lsp context`` and ``ren-lsp ask``, so that both show what an editor request sends.
+    """
     from ren_lsp.context import ContextEngine
 
+    engine = ContextEngine([workspace], settings, use_cache=use_cache)
+    asyncio.run(engine.build())
+    return engine.query(question=question, current=current, selection=selection,
+                        budget=budget)
+
+
+def run_context(args: argparse.Namespace, settings: Settings) -> int:
+    """Index the workspace (reusing the cache), rank and render, print; 2 for bad arguments."""
     workspace = (args.workspace or Path.cwd()).resolve()
     if not workspace.is_dir():
         return _usage(f"--workspace {workspace} is not a folder")
@@ -59,10 +74,8 @@ def run_context(args: argparse.Namespace, settings: Settings) -> int:
             return _usage(str(exc).removeprefix("ren-lsp: "))
     if args.budget is not None and args.budget < 1:
         return _usage("--budget must be at least 1")
-    engine = ContextEngine([workspace], settings, use_cache=not args.no_cache)
-    asyncio.run(engine.build())
-    result = engine.query(question=args.query, current=current, selection=selection,
-                          budget=args.budget)
+    result = context_for(workspace, args.query, settings, current=current, selection=selection,
+                         budget=args.budget, use_cache=not args.no_cache)
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     else:

@@ -24,43 +24,13 @@ import attrs
 from ren_lsp.context import files as files_
 from ren_lsp.context.cache import DiskCache, from_entry, to_entry
 from ren_lsp.context.graph import Graph
-from ren_lsp.context.secrets import redact
-from ren_lsp.context.symbols import Definition, extract
-from ren_lsp.context.terms import count_terms, name_terms
+from ren_lsp.context.records import FileRecord, analyse, read_text
 
 log = logging.getLogger(__name__)
 
 BATCH = 48
-#: a text whose lines average more than this many characters is minified or generated
-MINIFIED_LINE_CHARS = 400
 
 Progress = Callable[[int, int], None]
-
-
-@attrs.frozen
-class FileRecord:
-    """What the index knows of one file."""
-
-    #: how results name the file: relative to its root (prefixed by the root's name when the
-    #: workspace has several), or the absolute path of a file outside every root
-    key: str
-    path: str
-    #: index of the root in the engine's roots; -1 for a file outside every root
-    root: int
-    rel: str
-    size: int
-    mtime_ns: int
-    language: str
-    definitions: tuple[Definition, ...]
-    imports: tuple[str, ...]
-    references: frozenset[str]
-    #: term -> count in the (redacted) text
-    terms: dict[str, int]
-    #: term -> count in the path and the definitions' names
-    names: dict[str, int]
-    length: int
-    #: indexed from an editor buffer rather than from disk (never cached)
-    from_buffer: bool = False
 
 
 @attrs.define
@@ -74,32 +44,6 @@ class IndexStats:
     skipped: dict[str, int] = attrs.Factory(dict)
     builds: int = 0
 
-
-def read_text(path: Path) -> str | None:
-    """A file's text, or None when it is binary, minified, too large or unreadable."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(files_.MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > files_.MAX_FILE_BYTES or b"\0" in data[:8192]:
-        return None
-    text = data.decode("utf-8", errors="replace")
-    if len(text) > 4000 and len(text) > MINIFIED_LINE_CHARS * (text.count("\n") + 1):
-        return None
-    return text
-
-
-def analyse(key: str, path: str, root: int, rel: str, text: str, size: int, mtime_ns: int,
-            secret_patterns: Sequence[str], *, from_buffer: bool = False) -> FileRecord:
-    """Index one file's text: its secrets are redacted before anything is extracted."""
-    clean, _ = redact(text, secret_patterns)
-    symbols = extract(rel, clean)
-    terms = count_terms(clean)
-    names = name_terms([*rel.split("/"), *(d.name for d in symbols.definitions)])
-    return FileRecord(key, path, root, rel, size, mtime_ns, symbols.language,
-                      symbols.definitions, symbols.imports, symbols.references, dict(terms),
-                      dict(names), sum(terms.values()), from_buffer)
 
 
 class Index:
@@ -120,7 +64,13 @@ class Index:
         #: term -> how many files contain it, for the text and for the names
         self.df_terms: Counter[str] = Counter()
         self.df_names: Counter[str] = Counter()
+        self.df_path: Counter[str] = Counter()
+        self.df_notes: Counter[str] = Counter()
+        #: the sum over files of each field's length (for BM25's length normalisation)
         self.total_length = 0
+        self.total_names = 0
+        self.total_path = 0
+        self.total_notes = 0
         #: defined name -> keys of the files that define it
         self.defined_in: dict[str, set[str]] = {}
         #: the text of files indexed from editor buffers, by key
@@ -130,6 +80,9 @@ class Index:
         #: a .gitignore or .renignore changed: the next build lists the roots again
         self.stale = False
         self.lock = threading.RLock()
+        #: bumped on every change of the records (what caches of derived tables compare)
+        self.version = 0
+        self._vocabularies: dict[str, tuple[int, list[str]]] = {}
         self._rules: list[files_.RootRules] | None = None
         self._names = _root_names(self.roots)
         self._build_lock: asyncio.Lock | None = None
@@ -167,15 +120,31 @@ class Index:
 
     # -- changing the records (always under the lock) -----------------------------------------
 
+    def vocabulary(self, field: str) -> list[str]:
+        """The sorted terms of ``df_names`` or ``df_path`` (for prefix matches), cached."""
+        with self.lock:
+            cached = self._vocabularies.get(field)
+            if cached is None or cached[0] != self.version:
+                table = self.df_names if field == "defs" else self.df_path
+                cached = (self.version, sorted(table))
+                self._vocabularies[field] = cached
+            return cached[1]
+
     def _put(self, record: FileRecord) -> None:
         with self.lock:
+            self.version += 1
             old = self.records.get(record.key)
             if old is not None:
                 self._forget_stats(old)
             self.records[record.key] = record
             self.df_terms.update(record.terms.keys())
             self.df_names.update(record.names.keys())
+            self.df_path.update(record.path_terms.keys())
+            self.df_notes.update(record.notes.keys())
             self.total_length += record.length
+            self.total_names += sum(record.names.values())
+            self.total_path += sum(record.path_terms.values())
+            self.total_notes += sum(record.notes.values())
             for definition in record.definitions:
                 self.defined_in.setdefault(definition.name, set()).add(record.key)
             if old is None:
@@ -185,6 +154,7 @@ class Index:
 
     def _drop(self, key: str) -> None:
         with self.lock:
+            self.version += 1
             old = self.records.pop(key, None)
             self.buffers.pop(key, None)
             if old is not None:
@@ -192,13 +162,16 @@ class Index:
                 self.graph.remove(old)
 
     def _forget_stats(self, record: FileRecord) -> None:
-        self.df_terms.subtract(record.terms.keys())
-        self.df_names.subtract(record.names.keys())
-        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names)):
+        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names),
+                               (self.df_path, record.path_terms), (self.df_notes, record.notes)):
+            counter.subtract(terms.keys())
             for term in terms:
                 if counter[term] <= 0:
                     del counter[term]
         self.total_length -= record.length
+        self.total_names -= sum(record.names.values())
+        self.total_path -= sum(record.path_terms.values())
+        self.total_notes -= sum(record.notes.values())
         for definition in record.definitions:
             keys = self.defined_in.get(definition.name)
             if keys is not None:

@@ -1,64 +1,40 @@
 """Which files a request should carry, best first, and why.
 
-A file's score adds up signals, each scaled to 0..1 over the files of this query and weighted
-(``Weights``):
+A file's score has two parts. **What the question's words say** (``lexical.py``): BM25 over the
+file's body, the names it defines, its path and its comments; the question's code-like words
+(``parse_config``, ``HttpClient``) matched to the files defining them; the share of the question's
+terms it matches; and two small priors that break ties (its size, how many files import it, and
+how well its import neighbours match). That part is scaled by the file's kind (``kinds.py``):
+tests, documentation, examples and generated code count less unless the request is about them,
+since changelogs and tests repeat the words of the code a request needs. **What the editor says**:
 
-- **selection**: it defines identifiers of the selection (or code-like words of the question), a
-  rare name counting more than one defined in many files;
+- **selection**: it defines identifiers of the selection, a rare name counting more;
 - **imports** / **importers**: the current file imports it, or it imports the current file;
 - **references**: it defines names the current file uses (without importing the file, as with C
   headers, Go packages and Java's same-package classes);
-- **lexical**: BM25 of the question's words (identifiers split on case and underscores, light
-  stemming) over the file's text, plus the same over its path and definitions' names;
-- **open**: the editor has it open; **folder**: it sits beside the current file.
+- **open**: the editor has it open; **folder**: it sits beside the current file; **tests**: a
+  test named after the current file.
 
-The current file itself always comes first.
+Each signal is scaled to 0..1 over the files of the query, then weighted (``Weights``). The
+question weights are fitted on real commit histories with cross-validation by repository
+(``bench/context_dev.py``). The current file itself always comes first.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
 import attrs
 
+from ren_lsp.context import kinds
 from ren_lsp.context.index import FileRecord, Index
-from ren_lsp.context.terms import STOPWORDS, terms_of
+from ren_lsp.context.question import Features, code_words, features, identifiers, question_scores
+from ren_lsp.context.weights import Weights
 
-_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_TEST_FOLDERS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "e2e"})
-_TEST_NAME = re.compile(
-    r"^(?:test_.*|.*_tests?\.\w+|.*\.(?:test|spec)\.\w+|.*Tests?\.java|conftest\.py)$")
-_TEST_WORDS = frozenset({"test", "tests", "tested", "testing", "spec", "specs", "fixture",
-                         "fixtures"})
-#: a question's word that is surely code: snake_case, camelCase, dotted, called or quoted
-_CODE_WORD = re.compile(
-    r"`([^`]+)`|\b([A-Za-z_]\w*(?:_\w+|[a-z][A-Z]\w*))\b|\b([A-Za-z_]\w*)\(|\b([A-Z]\w*[a-z]\w*)\b")
-K1 = 1.2
-B = 0.75
-
-
-@attrs.frozen
-class Weights:
-    """How much each signal counts (each is scaled to 0..1 over the files of a query first)."""
-
-    selection: float = 1.6
-    question_names: float = 0.6
-    imports: float = 0.9
-    importers: float = 0.5
-    references: float = 0.5
-    lexical: float = 1.0
-    names_field: float = 0.6
-    open: float = 0.3
-    folder: float = 0.15
-    #: tests named after the current file (test_edits.py for edits.py)
-    tests: float = 0.5
-    #: the lexical score of a test file is multiplied by this unless the request is about
-    #: tests: tests repeat the words of the code they test, and questions are mostly about that
-    #: code
-    test_lexical: float = 0.6
-
+__all__ = ["Features", "Ranked", "Request", "Weights", "code_words", "editor_scores",
+           "editor_signals", "features", "identifiers", "is_test_file", "question_scores", "rank",
+           "request_features"]
 
 @attrs.frozen
 class Ranked:
@@ -72,6 +48,8 @@ class Ranked:
     #: the request's terms found in this file
     terms: frozenset[str] = frozenset()
     current: bool = False
+    #: what the file is for (``kinds.py``): source, test, doc, …
+    kind: str = kinds.SOURCE
 
 
 @attrs.frozen
@@ -86,32 +64,7 @@ class Request:
 
 def is_test_file(rel: str) -> bool:
     """Whether a path looks like a test (by its folders or its name)."""
-    *folders, name = rel.split("/")
-    return bool(_TEST_NAME.match(name)) or any(f in _TEST_FOLDERS for f in folders)
-
-
-def identifiers(text: str) -> list[str]:
-    """The distinct identifiers of a piece of code, in order."""
-    seen: dict[str, None] = {}
-    for name in _IDENTIFIER.findall(text):
-        if len(name) > 1 and name.lower() not in STOPWORDS:
-            seen.setdefault(name, None)
-    return list(seen)
-
-
-def code_words(question: str) -> list[str]:
-    """Words of a question that look like code (``parse_config``, ``HttpClient``, ``run()``)."""
-    found: dict[str, None] = {}
-    for match in _CODE_WORD.finditer(question):
-        quoted = match.group(1)
-        if quoted:
-            for name in identifiers(quoted):
-                found.setdefault(name, None)
-        else:
-            name = next(group for group in match.groups()[1:] if group)
-            if name.lower() not in STOPWORDS:
-                found.setdefault(name, None)
-    return list(found)
+    return kinds.is_test_path(rel)
 
 
 def rank(index: Index, request: Request, *, weights: Weights | None = None,
@@ -122,11 +75,13 @@ def rank(index: Index, request: Request, *, weights: Weights | None = None,
         return _rank(index, request, weights, limit)
 
 
-def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[Ranked]:
+def editor_signals(index: Index, request: Request
+                   ) -> tuple[dict[str, dict[str, float]], dict[str, set[str]]]:
+    """The editor's signals (selection, imports, …; raw, unscaled) and the selection's names
+    each file defines (read under the index's lock)."""
     records = index.records
     current = records.get(request.current) if request.current else None
     signals: dict[str, dict[str, float]] = {}
-    reasons: dict[str, list[str]] = {}
     defined_names: dict[str, set[str]] = {}
 
     def add(signal: str, key: str, value: float) -> None:
@@ -134,16 +89,13 @@ def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[
             bucket = signals.setdefault(signal, {})
             bucket[key] = bucket.get(key, 0.0) + value
 
-    # identifiers of the selection, and code-like words of the question
-    for signal, names in (("selection", identifiers(request.selection)),
-                          ("question_names", code_words(request.question))):
-        for name in names:
-            keys = index.defined_in.get(name)
-            if not keys or len(keys) > 25:
-                continue
-            for key in keys:
-                add(signal, key, 1.0 / len(keys))
-                defined_names.setdefault(key, set()).add(name)
+    for name in identifiers(request.selection):
+        keys = index.defined_in.get(name)
+        if not keys or len(keys) > 25:
+            continue
+        for key in keys:
+            add("selection", key, 1.0 / len(keys))
+            defined_names.setdefault(key, set()).add(name)
 
     if current is not None:
         for key in index.graph.imports_of(current.key):
@@ -171,82 +123,64 @@ def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[
 
     for key in request.open_files:
         add("open", key, 1.0)
+    return signals, defined_names
 
-    query_terms = terms_of(request.question)
-    matched: dict[str, set[str]] = {}
-    if query_terms:
-        _lexical(index, query_terms, weights, signals, matched)
-        about_tests = bool(_TEST_WORDS & {w.lower() for w in _IDENTIFIER.findall(
-            request.question)}) or (current is not None and is_test_file(current.rel))
-        if not about_tests:
-            lexical = signals.get("lexical", {})
-            for key in lexical:
-                if is_test_file(records[key].rel):
-                    lexical[key] *= weights.test_lexical
 
+def editor_scores(signals: dict[str, dict[str, float]], weights: Weights) -> dict[str, float]:
+    """The editor's part of each file's score: its signals scaled to 0..1 and weighted."""
     totals: dict[str, float] = {}
     for signal, values in signals.items():
         top = max(values.values())
         weight = getattr(weights, signal)
         for key, value in values.items():
             totals[key] = totals.get(key, 0.0) + weight * value / top
+    return totals
 
-    for key in totals:
-        reasons[key] = _reasons(key, signals, defined_names, matched, current)
-    ordered = sorted((key for key in totals if current is None or key != current.key),
-                     key=lambda key: (-totals[key], key))[:limit]
-    ranked = [Ranked(key, round(totals[key], 4), tuple(reasons[key]),
-                     frozenset(defined_names.get(key, ())), frozenset(matched.get(key, ())))
+
+def request_features(index: Index, request: Request) -> Features:
+    """The question's features for a request (a request from a test is about tests)."""
+    current = index.records.get(request.current) if request.current else None
+    about = request.selection
+    if current is not None and is_test_file(current.rel):
+        about += "\ntest"
+    return features(index, request.question, about=about)
+
+
+def _rank(index: Index, request: Request, weights: Weights, limit: int) -> list[Ranked]:
+    records = index.records
+    current = records.get(request.current) if request.current else None
+    signals, defined_names = editor_signals(index, request)
+    found = request_features(index, request)
+    for key, names in found.names.items():
+        defined_names.setdefault(key, set()).update(names)
+    totals = question_scores(found, weights)
+    for key, value in editor_scores(signals, weights).items():
+        totals[key] = totals.get(key, 0.0) + value
+
+    ordered = sorted((key for key in totals if totals[key] > 0 and (
+        current is None or key != current.key)), key=lambda key: (-totals[key], key))[:limit]
+    ranked = [Ranked(key, round(totals[key], 4),
+                     tuple(_reasons(key, signals, found, defined_names, current, records)),
+                     frozenset(defined_names.get(key, ())), frozenset(found.hits.get(key, ())),
+                     kind=records[key].kind)
               for key in ordered]
     if current is not None:
         first = ranked[0].score if ranked else 0.0
         ranked.insert(0, Ranked(current.key, round(first + 1.0, 4), ("current file",),
                                 frozenset(defined_names.get(current.key, ())),
-                                frozenset(matched.get(current.key, ())), current=True))
+                                frozenset(found.hits.get(current.key, ())), current=True,
+                                kind=current.kind))
     return ranked[:limit]
 
 
-def _lexical(index: Index, query_terms: list[str], weights: Weights,
-             signals: dict[str, dict[str, float]], matched: dict[str, set[str]]) -> None:
-    """BM25 over each file's text, plus a saturating match on its path and definitions' names."""
-    count = max(len(index.records), 1)
-    average = max(index.total_length / count, 1.0)
-    body_idf = {t: _idf(count, index.df_terms.get(t, 0)) for t in query_terms}
-    name_idf = {t: _idf(count, index.df_names.get(t, 0)) for t in query_terms}
-    scores: dict[str, float] = {}
-    for key, record in index.records.items():
-        score = 0.0
-        hits = set()
-        norm = K1 * (1 - B + B * record.length / average)
-        for term in query_terms:
-            frequency = record.terms.get(term)
-            if frequency:
-                score += body_idf[term] * frequency * (K1 + 1) / (frequency + norm)
-                hits.add(term)
-            in_names = record.names.get(term)
-            if in_names:
-                score += weights.names_field * name_idf[term] * in_names / (in_names + 0.5)
-                hits.add(term)
-        if score > 0:
-            # files that match more of the question's distinct words are likelier answers
-            score *= 0.5 + 0.5 * len(hits) / len(query_terms)
-            scores[key] = score
-            matched[key] = hits
-    if scores:
-        signals["lexical"] = scores
-
-
-def _idf(count: int, frequency: int) -> float:
-    return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
-
-
-def _reasons(key: str, signals: dict[str, dict[str, float]], names: dict[str, set[str]],
-             matched: dict[str, set[str]], current: FileRecord | None) -> list[str]:
+def _reasons(key: str, signals: dict[str, dict[str, float]], found: Features,
+             names: dict[str, set[str]], current: FileRecord | None,
+             records: dict[str, FileRecord]) -> list[str]:
     reasons = []
     defined = sorted(names.get(key, ()))
     if key in signals.get("selection", {}):
         reasons.append("defines " + _few(defined) + " (in the selection)")
-    elif key in signals.get("question_names", {}):
+    elif key in found.signals.get("question_names", {}):
         reasons.append("defines " + _few(defined) + " (named in the question)")
     if key in signals.get("imports", {}):
         reasons.append("imported by the current file")
@@ -254,15 +188,27 @@ def _reasons(key: str, signals: dict[str, dict[str, float]], names: dict[str, se
         reasons.append("imports the current file")
     if key in signals.get("references", {}) and key not in signals.get("imports", {}):
         reasons.append("defines names the current file uses")
-    if key in matched:
-        reasons.append("matches " + _few(sorted(matched[key])))
+    if key in found.hits:
+        fields = [field for field in ("path", "defs", "notes")
+                  if key in found.signals.get(field, {})]
+        where = f" (in its {_FIELD_NAMES[fields[0]]})" if len(fields) == 1 else ""
+        reasons.append("matches " + _few(sorted(found.hits[key])) + where)
     if key in signals.get("open", {}):
         reasons.append("open in the editor")
     if key in signals.get("tests", {}):
         reasons.append("tests the current file")
     if key in signals.get("folder", {}) and current is not None:
         reasons.append("beside the current file")
+    kind = records[key].kind
+    if kind != kinds.SOURCE:
+        wanted = kind in found.wanted
+        lowered = not wanted and key in found.hits
+        reasons.append(kinds.LABELS[kind] + (
+            ", ranked lower: the request is not about it" if lowered else ""))
     return reasons
+
+
+_FIELD_NAMES = {"path": "path", "defs": "definitions' names", "notes": "comments"}
 
 
 def _few(items: Sequence[str], most: int = 4) -> str:

@@ -73,6 +73,26 @@ def count_terms(text: str) -> Counter[str]:
     return terms
 
 
+def pieces_of(text: str) -> list[str]:
+    """The term of every piece of ``text`` in order, '' where a piece carries no meaning."""
+    return [normal(piece) for piece in _PIECES.findall(text)]
+
+
+#: words that say what kind of request it is, not what it is about ("Fix the retry when …",
+#: "Add support for …"): they match every file that fixes or adds anything
+_REQUEST_WORDS = """
+fix fixed fixes fixing bug bugs buggy issue issues add added adds adding support supports
+supported allow allows allowed make makes made ensure ensures properly correctly instead now
+regression ticket resolve resolves resolved improve improves improved change changes changed
+implement implemented handle handles handled possible correct corrected
+"""
+
+
+def query_terms(text: str) -> list[str]:
+    """The terms of a request's words, without the words that only name the kind of request."""
+    return [term for term in terms_of(text) if term not in _REQUEST_TERMS]
+
+
 def terms_of(text: str) -> list[str]:
     """The distinct terms of ``text`` in order of first appearance (a query's terms)."""
     seen: dict[str, None] = {}
@@ -92,3 +112,6 @@ def name_terms(names: Iterable[str]) -> Counter[str]:
             if term:
                 terms[term] += 1
     return terms
+
+
+_REQUEST_TERMS = frozenset(filter(None, (normal(word) for word in _REQUEST_WORDS.split())))

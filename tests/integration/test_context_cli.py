@@ -1,5 +1,6 @@
 """`ren-lsp context` as a user and the evaluation run it: a real process, on a temporary
-repository (git and plain), printing exactly {files: [{path, score, reasons}], tokens, context}."""
+repository (git and plain), printing exactly {files: [{path, score, kind, reasons}], tokens,
+context}."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ren_lsp.context.kinds import KINDS
 from tests.context_repo import READABLE, SECRET_VALUES, write_repo
 
 
@@ -33,8 +35,9 @@ def check_shape(output: str) -> dict:
     assert isinstance(result["tokens"], int) and isinstance(result["context"], str)
     scores = []
     for entry in result["files"]:
-        assert list(entry) == ["path", "score", "reasons"]
+        assert list(entry) == ["path", "score", "kind", "reasons"]
         assert isinstance(entry["path"], str) and isinstance(entry["score"], int | float)
+        assert entry["kind"] in KINDS
         assert isinstance(entry["reasons"], list)
         assert all(isinstance(reason, str) for reason in entry["reasons"])
         assert not entry["path"].startswith("/") and "\\" not in entry["path"]
@@ -100,3 +103,25 @@ def test_help(tmp_path: Path) -> None:
     done = run("--help", home=tmp_path)
     assert done.returncode == 0 and done.stdout.startswith("usage: ren-lsp context")
     assert "--json" in done.stdout and "--budget" in done.stdout
+
+
+def test_a_changelog_is_not_code_unless_the_request_is_about_it(tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "shop", use_git=True)
+    # a changelog repeats every feature's words, more often than the code does
+    (root / "CHANGELOG.md").write_text(
+        "# Changes\n\n- invoices are now stored with their totals; stored invoices load\n"
+        "- storing invoices: totals of invoices rounded when stored\n", encoding="utf-8")
+    code = check_shape(run("fix the totals when invoices are stored", "--workspace", str(root),
+                           "--json", home=tmp_path).stdout)
+    paths = [f["path"] for f in code["files"]]
+    assert "app/storage.py" in paths[:3]
+    assert all(f["kind"] == "source" for f in code["files"] if f["path"].startswith("app/"))
+    # still listed, said to be documentation, after all the code
+    entry = code["files"][paths.index("CHANGELOG.md")]
+    assert entry["kind"] == "doc"
+    assert "documentation, ranked lower: the request is not about it" in entry["reasons"]
+    assert all(f["kind"] != "source" for f in code["files"][paths.index("CHANGELOG.md"):])
+    docs = check_shape(run("what does the changelog say about stored invoices", "--workspace",
+                           str(root), "--json", home=tmp_path).stdout)
+    assert docs["files"][0]["path"] == "CHANGELOG.md"
+    assert docs["files"][0]["kind"] == "doc"

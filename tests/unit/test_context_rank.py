@@ -187,3 +187,16 @@ def test_several_roots_name_their_files_by_root(tmp_path: Path) -> None:
     found = [f.path for f in result.files]
     assert found[0] == "shop/app/billing.py"
     assert {"shop/app/money.py", "tools/rounding.py"} <= set(found[1:3])
+
+
+def test_the_command_line_ranks_as_the_server_does(shop: tuple[Path, ContextEngine],
+                                                   tmp_path: Path) -> None:
+    from ren_lsp.context.cli import context_for
+
+    root, engine = shop
+    question = "fix the totals when invoices are stored"
+    served = engine.query(question=question)
+    printed = context_for(root, question, use_cache=False)
+    assert [(f.path, f.kind, f.reasons) for f in printed.files] == [
+        (f.path, f.kind, f.reasons) for f in served.files]
+    assert printed.files and printed.text == served.text

@@ -1,0 +1,141 @@
+"""What a question's words say about each file: BM25 per field, and priors a search engine uses.
+
+Each file is four fields, scored apart and weighted by the ranking (a BM25F in spirit, with the
+field weights fitted on real commit histories, ``bench/context_dev.py``):
+
+- **body**: the whole text; **defs**: the names it defines; **path**: its folders and file name;
+  **notes**: its comments and docstrings (what its authors say it does).
+
+Besides those, two query-independent priors that break ties among the matching files: its size
+(larger files hold more behaviour, and most changes land in them) and how many files import it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from ren_lsp.context.index import FileRecord, Index
+
+K1 = 1.2
+B = 0.75
+#: the names and path fields are short: a term that occurs there at all counts almost fully
+NAME_K1 = 0.5
+
+FIELDS = ("body", "defs", "path", "notes")
+
+
+@attrs.define
+class Matches:
+    """The raw per-file scores of one question, for the files that match any of its terms."""
+
+    #: field -> key -> BM25 score
+    fields: dict[str, dict[str, float]] = attrs.Factory(dict)
+    #: key -> the question's terms the file matches (in any field)
+    hits: dict[str, set[str]] = attrs.Factory(dict)
+    #: the question's distinct terms
+    terms: tuple[str, ...] = ()
+
+
+def idf(count: int, frequency: int) -> float:
+    """Lucene's BM25 idf: never negative, so a very common term still counts a little."""
+    return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+
+
+def match(index: Index, query_terms: list[str]) -> Matches:
+    """BM25 of ``query_terms`` over each field of every indexed file (read under the lock)."""
+    result = Matches(terms=tuple(query_terms))
+    if not query_terms:
+        return result
+    count = max(len(index.records), 1)
+    fields: list[_Field] = []
+    for name, df, total, k1 in (("body", index.df_terms, index.total_length, K1),
+                                ("defs", index.df_names, index.total_names, NAME_K1),
+                                ("path", index.df_path, index.total_path, NAME_K1),
+                                ("notes", index.df_notes, index.total_notes, K1)):
+        related = _related(index, name, query_terms) if name in ("defs", "path") else {}
+        weights = {t: idf(count, df[t]) for t in (*query_terms, *related) if df.get(t, 0)}
+        result.fields[name] = {}
+        if weights:
+            fields.append(_Field(name, weights, related, max(total / count, 1.0), k1,
+                                 _ATTRIBUTE[name]))
+    wanted = set(query_terms)
+    for key, record in index.records.items():
+        hits: set[str] = set()
+        for field in fields:
+            bag: dict[str, int] = getattr(record, field.attribute)
+            if not bag:
+                continue
+            common = [t for t in (wanted.intersection(bag) if len(bag) > len(wanted) else
+                                  (t for t in bag if t in wanted))]
+            expanded = [t for t in field.related if t in bag] if field.related else []
+            if not common and not expanded:
+                continue
+            length = record.length if field.name == "body" else sum(bag.values())
+            norm = field.k1 * (1 - B + B * length / field.average)
+            score = 0.0
+            for term, share in (*((t, 1.0) for t in common), *((t, PARTIAL) for t in expanded)):
+                frequency = bag[term]
+                score += share * field.weights.get(term, 0.0) * frequency * (field.k1 + 1) / (
+                    frequency + norm)
+            if score > 0:
+                result.fields[field.name][key] = score
+                hits.update(common)
+                hits.update(field.related[t] for t in expanded)
+        if hits:
+            result.hits[key] = hits
+    return result
+
+
+@attrs.frozen
+class _Field:
+    name: str
+    #: term -> idf, for the question's terms and their related name terms
+    weights: dict[str, float]
+    #: a related name term -> the question's term it stands for
+    related: dict[str, str]
+    average: float
+    k1: float
+    attribute: str
+
+
+#: a name term that only shares a prefix with a question's term counts this much
+PARTIAL = 0.5
+#: the shortest shared prefix that counts ("env" for environment, "attr" for attributes)
+MIN_PREFIX = 3
+
+
+def _related(index: Index, field: str, query_terms: list[str]) -> dict[str, str]:
+    """Name terms that abbreviate or extend a question's term -> that term.
+
+    Names abbreviate (``env``, ``attr``, ``cfg``-less ``config``) and extend (``storage`` for
+    "stored") the words a request uses; the body matches exact terms only.
+    """
+    table = index.df_names if field == "defs" else index.df_path
+    found: dict[str, str] = {}
+    vocabulary: list[str] | None = None
+    for term in query_terms:
+        for size in range(MIN_PREFIX, len(term)):
+            prefix = term[:size]
+            if prefix in table and prefix not in query_terms:
+                found.setdefault(prefix, term)
+        if len(term) >= 4:
+            vocabulary = vocabulary if vocabulary is not None else index.vocabulary(field)
+            at = bisect.bisect_right(vocabulary, term)
+            while at < len(vocabulary) and vocabulary[at].startswith(term):
+                if vocabulary[at] not in query_terms:
+                    found.setdefault(vocabulary[at], term)
+                at += 1
+    return found
+
+
+_ATTRIBUTE = {"body": "terms", "defs": "names", "path": "path_terms", "notes": "notes"}
+
+
+def size_prior(record: FileRecord) -> float:
+    """log(1 + the number of terms): grows slowly, so it only breaks near ties."""
+    return math.log1p(record.length)
