@@ -113,6 +113,22 @@ def _provider(value: Any, from_env: bool) -> str:
     return name
 
 
+def _boolean(value: Any, from_env: bool) -> bool:
+    if from_env:
+        word = str(value).strip().lower()
+        if word in ("1", "true", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+_BOOLEAN = _Rule("true or false", _boolean)
+
+
 def _masked_repr(value: str | None) -> str:
     return repr(MASK) if value is not None else "None"
 
@@ -200,6 +216,15 @@ class Settings:
     #: regular expressions of more secrets to redact (group 1 only, when there is one)
     secret_patterns: tuple[str, ...] = _setting(
         (), _string_list(_regex, "regular expressions that do not match empty text"))
+    #: inline completion as you type (automatic triggers); an explicit request always answers
+    completion__enabled: bool = _setting(False, _BOOLEAN)
+    #: milliseconds of quiet after a keystroke before the model is asked (adapts to typing)
+    completion__debounce_ms: int = _setting(150, _integer(0, 2000))
+    #: the most lines one completion may insert (1: never more than the rest of the line)
+    completion__max_lines: int = _setting(12, _integer(1, 200))
+    #: lines of the file before the cursor that a completion request carries (and half as
+    #: many after it)
+    completion__context_lines: int = _setting(120, _integer(10, 2000))
 
 
 @attrs.frozen
@@ -292,7 +317,8 @@ def unknown_setting_problem(key: object, layer: str, value: object = None) -> st
     if close:
         return f"{problem} (did you mean {close[0]!r}?)"
     if isinstance(value, Mapping):
-        groups = f", or in the groups {', '.join(sorted(GROUPS))}" if GROUPS else ""
+        names = ", ".join(repr(g) for g in sorted(GROUPS))
+        groups = f", or in the group{'s' if len(GROUPS) > 1 else ''} {names}" if GROUPS else ""
         return f"{problem} (settings are not nested: put them at the top level{groups})"
     return problem
 

@@ -270,7 +270,7 @@ def test_unknown_keys_are_reported_with_a_hint(toml) -> None:
         f"unknown setting 'max_tokens' in config file {path}; ignored (did you mean 'maxTokens'?)",
         f"unknown setting 'fooBar' in config file {path}; ignored",
         f"unknown setting 'ren' in config file {path}; ignored "
-        "(settings are not nested: put them at the top level)",
+        "(settings are not nested: put them at the top level, or in the group 'completion')",
         "unknown setting 'temprature' in initializationOptions; ignored "
         "(did you mean 'temperature'?)",
         "unknown setting 'REN_MODEL' in initializationOptions; ignored (did you mean 'model'?)",
@@ -399,7 +399,8 @@ def test_a_command_that_gives_no_key_raises(command: str, timeout: float, expect
 
 # -- the schema and the model agree -------------------------------------------------------------
 
-JSON_TYPES = {str: "string", int: "integer", float: "number", type(None): "null"}
+JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean",
+              type(None): "null"}
 
 
 def test_the_schema_is_valid_and_closed() -> None:
@@ -447,6 +448,8 @@ def strategy_for(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     for json_type in types:
         if json_type == "null":
             options.append(st.none())
+        elif json_type == "boolean":
+            options.append(st.booleans())
         elif "enum" in prop:
             options.append(st.sampled_from(prop["enum"]))
         elif "pattern" in prop:

@@ -70,9 +70,10 @@ export const EXTENSION_PROPERTIES = {
   },
 };
 
-/** `maxTokens` -> `REN_MAX_TOKENS`, as the server names its environment variables. */
+/** `maxTokens` -> `REN_MAX_TOKENS`, `completion.debounceMs` -> `REN_COMPLETION_DEBOUNCE_MS`,
+ * as the server names its environment variables. */
 export function envName(name) {
-  return "REN_" + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  return "REN_" + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/\./g, "_").toUpperCase();
 }
 
 /** contributes.configuration for the settings schema. */
