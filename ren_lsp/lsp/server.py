@@ -40,6 +40,8 @@ class RenLanguageServer(LanguageServer):
         self._model_factory = model_factory
         self._shown_problems: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
+        #: called with a document's URI on each didChange (inline completion drops stale work)
+        self.document_listeners: list[Callable[[str], None]] = []
 
     @property
     def settings(self) -> Settings:
@@ -173,6 +175,8 @@ def create_server(*, resolved: Resolved | None = None, redactor: RedactingFilter
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: RenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.edits.on_did_change(params)
+        for listener in ls.document_listeners:
+            listener(params.text_document.uri)
         ls.indexing.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def register(server: Server) -> None:
-    from ren_lsp.lsp.features import actions, analyze, cancel, explain, rewrite
+    from ren_lsp.lsp.features import actions, analyze, cancel, completion, explain, rewrite
 
-    for feature in (actions, explain, rewrite, analyze, cancel):
+    for feature in (actions, explain, rewrite, analyze, cancel, completion):
         feature.register(server)
