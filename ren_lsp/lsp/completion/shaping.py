@@ -49,7 +49,9 @@ def drop_repeated_prefix(middle: str, line_before: str) -> str:
     """A model that restates the cursor's line from its start: keep only what is new."""
     typed = line_before.strip()
     if len(typed) >= 3 and middle.lstrip().startswith(typed):
-        return middle.lstrip()[len(typed):]
+        rest = middle.lstrip()[len(typed):]
+        # The space typed after `total =` is in the line already.
+        return rest.lstrip(" \t") if line_before[-1:] in (" ", "\t") else rest
     return middle
 
 
