@@ -26,7 +26,13 @@ from typing import Any
 import pytest
 
 from ren_lsp.emulator import Emulator, Fault
-from ren_lsp.emulator.replies import EXPLAIN_HEADER, REFACTOR_COMMENT, reply_text
+from ren_lsp.emulator.replies import (
+    EXPLAIN_HEADER,
+    REFACTOR_COMMENT,
+    infill,
+    infill_parts,
+    reply_text,
+)
 from tests.conftest import TEST_KEY, clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,3 +254,21 @@ async def test_two_refactors_of_one_buffer_both_land_in_place(
     for line in lines[:5] + lines[9:11] + lines[14:]:
         assert text.splitlines().count(line) >= lines.count(line), line
     assert text.count("def paginate") == 1 and text.count("def invoice_total") == 1
+
+
+async def test_inline_completion_shows_ghost_text_and_accepts_it(
+        nvim: str, project: Path, nvim_env: dict[str, str], emulator: Emulator) -> None:
+    run = await run_nvim(nvim, "completion.lua", project, nvim_env)
+    run.assert_passed("a suggestion is shown", "the suggestion is accepted",
+                      "the ghost text is gone once accepted")
+    [request] = emulator.requests
+    assert request.body is not None
+    parts = infill_parts(str(request.body["messages"][-1]["content"]))
+    assert parts is not None
+    middle = infill(*parts)  # "result = …(n, m)\n    return result"
+    first, *rest = middle.split("\n")
+    [ghost] = run.data["ghost"]
+    assert (ghost["inline"], ghost["below"]) == (first, rest)  # shown, not inserted
+    assert middle not in run.data["before"]
+    assert "    " + middle + "\n    return items" in run.data["after"]
+    assert run.data["cursor"] == [ghost["row"] + 1 + len(rest), len(rest[-1])]
