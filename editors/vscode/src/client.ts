@@ -16,6 +16,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
+import { completionEnabled, inlineCompletionMiddleware } from "./completion";
 import { documentSelector } from "./languages";
 import { CrashPolicy } from "./errors";
 import { describe } from "./logging";
@@ -239,6 +240,7 @@ export class RenClient implements vscode.Disposable {
       },
       middleware: {
         handleWorkDoneProgress: (token, value, next) => this.progress.handle(token, value, next),
+        provideInlineCompletionItems: inlineCompletionMiddleware(completionEnabled),
         workspace: {
           configuration: async (params, token, next) => {
             const answers = await next(params, token);
