@@ -12,6 +12,7 @@ import hmac
 import itertools
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -157,6 +158,7 @@ class _Handlers:
             stream=dialect.streams(body),
             fault=fault,
             num_ctx=_num_ctx(body) if dialect is _OLLAMA else None,
+            received_at=time.monotonic(),
         )
         state.requests.append(record)
         state.changed()

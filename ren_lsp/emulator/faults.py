@@ -162,6 +162,9 @@ class RecordedRequest:
     fault: Fault | None = None
     #: time.monotonic() when the first text delta was written (benchmarks measure from it)
     first_delta_at: float | None = None
+    #: time.monotonic() when the request arrived, and when its reply was all written
+    received_at: float | None = None
+    finished_at: float | None = None
     internal: dict[str, Any] | None = None
     num_ctx: int | None = None
 

@@ -270,6 +270,7 @@ async def write_stream(
                 record.first_delta_at = time.monotonic()
         await response.write_eof()
         record.completed = True
+        record.finished_at = time.monotonic()
     except ConnectionError:  # aiohttp's ClientConnectionResetError is one: the client left
         record.hung_up = True
     return response

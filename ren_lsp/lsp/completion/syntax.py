@@ -4,9 +4,25 @@ it would break the file. Languages without a grammar get the line-based answer.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ren_lsp.context.symbols import parser_for
+
+#: lines before / after the cursor that are parsed: the syntax there decides, and a parse of
+#: a few dozen lines takes a fraction of a millisecond where the whole file takes several
+NEAR_BEFORE, NEAR_AFTER = 60, 30
+
+
+def near(prefix: str, suffix: str) -> tuple[str, str]:
+    """The lines around the cursor that are parsed (cut at line boundaries)."""
+    lines = prefix.split("\n")
+    if len(lines) > NEAR_BEFORE:
+        prefix = "\n".join(lines[-NEAR_BEFORE:])
+    after = suffix.split("\n")
+    if len(after) > NEAR_AFTER:
+        suffix = "\n".join(after[:NEAR_AFTER]) + "\n"
+    return prefix, suffix
 
 #: node types that mean "inside a string or a comment": a completion there finishes the line
 _TEXTUAL = ("string", "comment", "template_string", "string_literal", "raw_string_literal",
@@ -31,6 +47,7 @@ def _parse(language: str, text: str) -> Any | None:
 
 def in_string_or_comment(language: str, prefix: str, suffix: str) -> bool:
     """Whether the cursor (between ``prefix`` and ``suffix``) is in a string or a comment."""
+    prefix, suffix = near(prefix, suffix)
     tree = _parse(language, prefix + suffix)
     if tree is None:
         return False
@@ -57,6 +74,7 @@ def wants_block(language: str, prefix: str, suffix: str) -> bool:
     return not in_string_or_comment(language, prefix, suffix)
 
 
+@functools.lru_cache(maxsize=16)  # the text without the middle is counted once per answer
 def error_count(language: str, text: str) -> int | None:
     """ERROR and MISSING nodes in the parse of ``text`` (None: no grammar for the language)."""
     tree = _parse(language, text)
@@ -73,7 +91,9 @@ def error_count(language: str, text: str) -> int | None:
 
 
 def no_new_errors(language: str, prefix: str, middle: str, suffix: str) -> bool:
-    """Whether inserting ``middle`` leaves the file with no more syntax errors than before."""
+    """Whether inserting ``middle`` leaves the code around the cursor with no more syntax
+    errors than before."""
+    prefix, suffix = near(prefix, suffix)
     before = error_count(language, prefix + suffix)
     if before is None:
         return True
