@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,7 @@ async def test_the_selected_completion_item_is_extended(
 
 
 async def test_a_failing_backend_is_reported_once(
-        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
     editor = await start_editor("vscode")
     uri, here = await open_at_blank_line(editor, workspace)
     emulator.script(Fault(status=401), Fault(status=401), Fault(status=401))
@@ -215,9 +216,14 @@ async def test_a_failing_backend_is_reported_once(
     shown = [m.message for m in editor.messages if "Inline completion" in m.message]
     assert len(shown) == 1 and "did not accept the API key" in shown[0]
     assert len(emulator.requests) == 3
+    # What `ren-lsp doctor` shows: the failure, in the user's state directory.
+    state = json.loads((tmp_path / "state" / "ren-lsp" / "completion.json").read_text())
+    assert state["failures"] == 3 and "did not accept the API key" in state["failing"]
     # It works again once the backend does.
     editor.type(uri, here, " ")
     assert len(await complete(editor, uri, types.Position(line=here.line, character=5))) == 1
+    assert json.loads((tmp_path / "state" / "ren-lsp" / "completion.json").read_text()
+                      )["failing"] is None
 
 
 async def test_helix_completes_here_with_a_code_action(
