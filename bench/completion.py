@@ -108,11 +108,11 @@ async def overhead(editor: Editor, emu: Emulator, uri: str, places: int,
         answered = time.monotonic()
         [record] = emu.requests
         assert result.items and record.completed, (result, record)
-        assert record.received_at and record.finished_at and record.first_delta_at
-        found["in_out"].append(record.received_at - sent)
+        assert record.arrived_at and record.finished_at and record.first_delta_at
+        found["in_out"].append(record.arrived_at - sent)
         found["answer_out"].append(answered - record.finished_at)
         found["trip"].append(answered - sent)
-        found["first_token"].append(record.first_delta_at - record.received_at)
+        found["first_token"].append(record.first_delta_at - record.arrived_at)
     return found
 
 

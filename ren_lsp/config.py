@@ -216,6 +216,16 @@ class Settings:
     #: regular expressions of more secrets to redact (group 1 only, when there is one)
     secret_patterns: tuple[str, ...] = _setting(
         (), _string_list(_regex, "regular expressions that do not match empty text"))
+    #: the most tool calls of one agent run (a run's maxSteps argument may lower or raise it)
+    agent__max_steps: int = _setting(25, _integer(1, 200))
+    #: how often a failing verification is handed back to the model before "not verified"
+    agent__max_fix_attempts: int = _setting(3, _integer(0, 10))
+    #: command prefixes the agent may run without asking (destructive ones always ask)
+    agent__allowed_commands: tuple[str, ...] = _setting((), _string_list(what="commands"))
+    #: seconds one agent command may run before its process group is killed
+    agent__command_timeout: float = _setting(120.0, _number(0, MAX_TIMEOUT, above=True))
+    #: tokens (in and out, over every turn) one agent run may use
+    agent__max_tokens: int = _setting(400_000, _integer(1000, 10_000_000))
     #: inline completion as you type (automatic triggers); an explicit request always answers
     completion__enabled: bool = _setting(False, _BOOLEAN)
     #: milliseconds of quiet after a keystroke before the model is asked (adapts to typing)

@@ -148,3 +148,15 @@ def split_lines(text: str) -> list[str]:
     if parts[-1]:
         lines.append(parts[-1])
     return lines
+
+
+def parse_lines(spec: str, total: int) -> tuple[int, int]:
+    """'A-B' (or 'A') to a 1-based inclusive range within a file of ``total`` lines."""
+    first, _, last = spec.partition("-")
+    try:
+        a, b = int(first), int(last or first)
+    except ValueError:
+        raise ValueError(f"--lines takes A-B, e.g. 10-42 (got {spec!r})") from None
+    if not 1 <= a <= b <= max(total, 1):
+        raise ValueError(f"--lines {spec} is outside the file's lines 1-{total}")
+    return a, b

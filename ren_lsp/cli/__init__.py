@@ -1,4 +1,5 @@
-"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo.
+"""The `ren-lsp` command: serve (default), emulator, ask, context, doctor, demo, architecture,
+agent.
 
 Every subcommand imports what it needs when it runs, so `ren-lsp --help` and the server's
 start stay quick.
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ren_lsp import __version__
+from ren_lsp.architecture import cli as architecture_cli
+from ren_lsp.cli import agent as agent_cli
 
 if TYPE_CHECKING:
     from ren_lsp.config import Resolved
 
-SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo")
+SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo", "architecture",
+               "agent")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="a guided demo on the built-in emulator (no key needed)",
                    description="Run ren-lsp end to end on the built-in emulator.")
+    architecture_cli.add_parser(sub)
+    agent_cli.add_parser(sub)
     return parser
 
 
@@ -90,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args_list.insert(0, "serve")
     args = _parser().parse_args(args_list)
     handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "context": _context,
-               "doctor": _doctor, "demo": _demo}[args.command]
+               "doctor": _doctor, "demo": _demo,
+               "architecture": architecture_cli.run, "agent": _agent}[args.command]
     try:
         sys.exit(handler(args))
     except KeyboardInterrupt:
@@ -158,6 +165,10 @@ def _doctor(args: argparse.Namespace) -> int:
     from ren_lsp.cli.doctor import run_doctor
 
     return asyncio.run(run_doctor(load(quiet=True), emulator=args.emulator))
+
+
+def _agent(args: argparse.Namespace) -> int:
+    return asyncio.run(agent_cli.run_agent(args))
 
 
 def _demo(args: argparse.Namespace) -> int:

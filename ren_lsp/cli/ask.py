@@ -12,6 +12,7 @@ from typing import TextIO
 
 from ren_lsp import prompts
 from ren_lsp.config import Resolved
+from ren_lsp.text import parse_lines
 
 
 class Spinner:
@@ -39,18 +40,6 @@ class Spinner:
             self._task = None
             self._out.write("\r\033[K")
             self._out.flush()
-
-
-def parse_lines(spec: str, total: int) -> tuple[int, int]:
-    """'A-B' (or 'A') to a 1-based inclusive range within a file of ``total`` lines."""
-    first, _, last = spec.partition("-")
-    try:
-        a, b = int(first), int(last or first)
-    except ValueError:
-        raise ValueError(f"--lines takes A-B, e.g. 10-42 (got {spec!r})") from None
-    if not 1 <= a <= b <= max(total, 1):
-        raise ValueError(f"--lines {spec} is outside the file's lines 1-{total}")
-    return a, b
 
 
 def build_request_text(args: argparse.Namespace) -> str:

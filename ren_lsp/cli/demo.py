@@ -3,7 +3,8 @@
 Starts the emulator in-process and the language server as a subprocess, then drives the server
 as an editor would over a sample workspace in a temporary folder: lists the code actions, runs
 Explain (printing the progress and the answer as it streams in), runs Refactor (printing the
-diff it applied), and stops.
+diff it applied), lets the agent fix a failing check (verified by running it) and undoes that,
+and stops.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ TAX_RATE = 0.2
 def with_tax(amount):
     return round(amount * (1 + TAX_RATE), 2)
 '''
+# The agent's task: a failing check of tax.py (the rate must be 0.25), which it fixes.
+CHECK = '''from tax import with_tax
+
+assert with_tax(100) == 125, f"with_tax(100) is {with_tax(100)}, not 125"
+print("check_tax: ok")
+'''
+AGENT_STEPS: list[dict[str, Any]] = [
+    {"tool": "read_file", "input": {"path": "tax.py"}},
+    {"tool": "edit_file", "input": {"path": "tax.py", "old_text": "TAX_RATE = 0.2",
+                                    "new_text": "TAX_RATE = 0.25"}},
+    {"text": "The rate was 0.2; the check wants 25% tax, so TAX_RATE is now 0.25."},
+]
 # A secret the context engine must never send: the demo shows it stays home.
 ENV = "REN_API_KEY=sk-never-sent-0000\n"
 
@@ -116,8 +129,29 @@ async def run_demo() -> int:
                 sys.stdout.writelines(difflib.unified_diff(
                     SAMPLE.splitlines(keepends=True), after.splitlines(keepends=True),
                     "a/billing.py", "b/billing.py"))
+
+                say("Astra: Agent (a multi-step change, verified by running check_tax.py)")
+                (root / "check_tax.py").write_text(CHECK)  # fails: the rate is 0.2
+                emu.converse(AGENT_STEPS)  # the emulator plays an agent: read, edit, done
+                editor.on_append = lambda doc_uri, text: (
+                    print(text, end="", flush=True) if doc_uri.endswith(".md") else None)
+                verify = f"{sys.executable} check_tax.py"
+                ran = await editor.run(types.Command(
+                    title="agent", command="ren.agent",
+                    arguments=[{"task": "make check_tax.py pass", "verify": verify}]))
+                verified = str(ran["ended"]).startswith("Verified")
+                fixed = (root / "tax.py").read_text()
+
+                say("ren.undo (puts back every file the agent changed)")
+                editor.on_append = lambda doc_uri, text: None
+                undone = await editor.run(types.Command(
+                    title="undo", command="ren.undo", arguments=[{"session": ran["session"]}]))
+                print(f"  {undone['ended']}")
+                restored = (root / "tax.py").read_text() == TAX and fixed != TAX
                 failed = [m.message for m in editor.messages
                           if m.type == types.MessageType.Error]
+                if not (verified and restored):
+                    failed.append(f"the agent run ended '{ran['ended']}', undo '{undone['ended']}'")
             finally:
                 await editor.stop()
     if failed or after == SAMPLE:

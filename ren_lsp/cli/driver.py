@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Union
 
 from lsprotocol import types
@@ -28,6 +28,10 @@ class Driver:
         self.messages: list[types.ShowMessageParams] = []
         self.on_progress: Callable[[str, Any], object] = lambda token, value: None
         self.on_append: Callable[[str, str], object] = lambda uri, text: None
+        #: answers window/showMessageRequest (an action's title, None to dismiss); the
+        #: capability is advertised only when ``start(ask=True)``
+        self.on_request: Callable[[types.ShowMessageRequestParams],
+                                  Awaitable[str | None]] | None = None
         self._ended: dict[str, asyncio.Event] = {}
         #: tokens of progress as it begins: the server's own work, and the user's sessions
         self._indexing: asyncio.Queue[str] = asyncio.Queue()
@@ -61,6 +65,15 @@ class Driver:
         @client.feature(types.WINDOW_SHOW_MESSAGE)
         def show_message(_: LanguageClient, params: types.ShowMessageParams) -> None:
             self.messages.append(params)
+
+        @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+        async def show_message_request(
+                _: LanguageClient, params: types.ShowMessageRequestParams
+        ) -> types.MessageActionItem | None:
+            if self.on_request is None:
+                return None
+            title = await self.on_request(params)
+            return types.MessageActionItem(title=title) if title is not None else None
 
         @client.feature(types.WINDOW_LOG_MESSAGE)
         def log_message(_: LanguageClient, params: types.LogMessageParams) -> None:
@@ -118,7 +131,8 @@ class Driver:
 
     # -- what an editor does ------------------------------------------------------------
 
-    async def start(self, root: str, *, env: dict[str, str] | None = None) -> None:
+    async def start(self, root: str, *, env: dict[str, str] | None = None,
+                    ask: bool = False) -> None:
         await self.client.start_io(sys.executable, "-m", "ren_lsp",
                                    env={**os.environ, **(env or {})})
         # pygls pipes the server's stderr; drain it, or a chatty server blocks on a full pipe.
@@ -127,7 +141,8 @@ class Driver:
             capabilities=types.ClientCapabilities(
                 window=types.WindowClientCapabilities(
                     work_done_progress=True,
-                    show_document=types.ShowDocumentClientCapabilities(support=True)),
+                    show_document=types.ShowDocumentClientCapabilities(support=True),
+                    show_message=types.ShowMessageRequestClientCapabilities() if ask else None),
                 workspace=types.WorkspaceClientCapabilities(
                     apply_edit=True,
                     workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True))),
@@ -155,14 +170,16 @@ class Driver:
             context=types.CodeActionContext(diagnostics=[])))
         return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
-    async def run(self, command: types.Command) -> dict[str, Any]:
-        """Run a command and wait until its session's progress ends; returns its result."""
+    async def run(self, command: types.Command, *, timeout: float | None = 120  # noqa: ASYNC109
+                  ) -> dict[str, Any]:
+        """Run a command and wait until its session's progress ends; returns its result and
+        the progress's last message as ``"ended"``."""
         result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
             command=command.command, arguments=command.arguments))
         # The session's progress begins right after the answer (one run at a time).
         token = await asyncio.wait_for(self._sessions.get(), 30)
-        await asyncio.wait_for(self._ended[token].wait(), 120)
-        return dict(result or {})
+        await asyncio.wait_for(self._ended[token].wait(), timeout)
+        return {**dict(result or {}), "ended": self.progress[token][-1].get("message", "")}
 
     async def indexed(self) -> None:
         """Wait until the server's first "Indexing workspace" progress ends."""

@@ -27,7 +27,7 @@ def _usage(message: str) -> int:
 
 
 def _selection(file: Path, lines: str) -> str:
-    from ren_lsp.cli.ask import parse_lines  # `ren-lsp ask --lines` takes the same A-B
+    from ren_lsp.text import parse_lines  # `ren-lsp ask --lines` takes the same A-B
 
     text = file.read_text(encoding="utf-8", errors="replace").splitlines()
     first, last = parse_lines(lines, len(text))

@@ -2,10 +2,13 @@
 a file.
 
 Resolution is by path, per language, with no build system asked: Python modules by dotted path
-(relative imports from the importer's package; absolute ones by path suffix, so ``src/`` layouts
-work), JavaScript and TypeScript relative specifiers with their extensions and ``index`` files,
-Go import paths by package directory suffix, Rust ``use`` paths and ``mod`` declarations, Java
-imports by package path, C and C++ includes relative to the includer, then by path suffix.
+(relative imports from the importer's package; absolute ones from the root first, then by path
+suffix, so ``src/`` layouts work; a standard-library name only from the root, so a ``pkg/abc.py``
+never captures ``from abc import ABC``), JavaScript and TypeScript relative specifiers with their
+extensions and ``index`` files, Go import paths by ``go.mod``'s module path (the module's root
+package included), else by package directory suffix, Rust ``use`` paths and ``mod``
+declarations, Java imports by package path, C and C++ includes relative to the includer, then by
+path suffix.
 External packages do not resolve and are dropped.
 """
 
@@ -13,7 +16,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 #: file names that stand for their directory (a package, a module folder)
@@ -22,6 +27,8 @@ DIRECTORY_FILES = frozenset({"__init__", "index", "mod"})
 _JS_SUFFIXES = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _RUST_EXTERNAL = frozenset({"std", "core", "alloc"})
 _SPLIT = re.compile(r"[./:\\{},\s*]+")
+_STDLIB = frozenset(sys.stdlib_module_names)
+_GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"]+)", re.MULTILINE)
 
 
 class Node(Protocol):
@@ -37,6 +44,8 @@ class Node(Protocol):
     def language(self) -> str: ...
     @property
     def imports(self) -> tuple[str, ...]: ...
+    @property
+    def path(self) -> str: ...
 
 
 def split_ext(rel: str) -> tuple[str, str]:
@@ -86,6 +95,8 @@ class Graph:
         self._by_folder: dict[str, set[str]] = {}  # name of the folder a file is in -> keys
         self._by_import_key: dict[str, set[str]] = {}  # word of an import -> importer keys
         self._resolved: dict[str, frozenset[str]] = {}
+        #: (root, folder of a go.mod) -> its module path
+        self._go_modules: dict[tuple[int, str], str] = {}
 
     def add(self, node: Node) -> None:
         """A new file: it may satisfy imports that failed before, so resolve them again."""
@@ -93,7 +104,22 @@ class Graph:
         self._by_name.setdefault(module_path(node.rel).rpartition("/")[2], set()).add(node.key)
         self._by_folder.setdefault(_folder_name(node.rel), set()).add(node.key)
         self._add_imports(node)
+        self._read_go_mod(node)
         self._resolved.clear()
+
+    def _read_go_mod(self, node: Node) -> None:
+        if node.rel.rpartition("/")[2] != "go.mod":
+            return
+        try:
+            match = _GO_MODULE.search(Path(node.path).read_text(encoding="utf-8",
+                                                                errors="replace"))
+        except OSError:
+            match = None
+        folder = (node.root, node.rel.rpartition("/")[0])
+        if match:
+            self._go_modules[folder] = match.group(1)
+        else:
+            self._go_modules.pop(folder, None)
 
     def replace(self, old: Node, new: Node) -> None:
         """A file's content changed: only its own imports need resolving again."""
@@ -101,6 +127,9 @@ class Graph:
             _discard(self._by_import_key, key, old.key)
         self._add_imports(new)
         self._resolved.pop(new.key, None)
+        if new.rel.rpartition("/")[2] == "go.mod":  # every Go import may resolve differently
+            self._read_go_mod(new)
+            self._resolved.clear()
 
     def _add_imports(self, node: Node) -> None:
         for key in import_keys(node.imports):
@@ -112,6 +141,8 @@ class Graph:
         _discard(self._by_folder, _folder_name(node.rel), node.key)
         for key in import_keys(node.imports):
             _discard(self._by_import_key, key, node.key)
+        if node.rel.rpartition("/")[2] == "go.mod":
+            self._go_modules.pop((node.root, node.rel.rpartition("/")[0]), None)
         self._resolved.clear()
 
     # -- queries -------------------------------------------------------------------------------
@@ -134,7 +165,12 @@ class Graph:
         if node is None:
             return set()
         candidates: set[str] = set()
-        for word in own_keys(node.rel):
+        words = own_keys(node.rel)
+        if node.rel.endswith(".go"):  # a root package is imported by its module path's words
+            module = self._go_import_path(node)
+            if module:
+                words.add(module.rpartition("/")[2])
+        for word in words:
             candidates |= self._by_import_key.get(word, set())
         candidates.discard(key)
         return {other for other in candidates if key in self.imports_of(other)}
@@ -212,6 +248,12 @@ class Graph:
             return found or self._python_exact(node, base)
         found = set()
         for name in names:
+            found |= self._python_exact(node, [*parts, name])
+        if found or (parts and self._python_exact(node, parts)):
+            return found or self._python_exact(node, parts)
+        if parts and parts[0] in _STDLIB:
+            return set()  # the interpreter's own module, never a file deeper in the repo
+        for name in names:
             found |= self._suffix(node, "/".join([*parts, name]), exts=(".py", ".pyi"))
         if found:
             return found
@@ -248,7 +290,29 @@ class Graph:
         base, ext = split_ext(spec)
         return self._suffix(node, module_path(spec) if ext else base, exts=_JS_SUFFIXES)
 
+    def _go_import_path(self, node: Node) -> str | None:
+        """The import path of a Go file's package, from the nearest go.mod above it."""
+        folder = node.rel.rpartition("/")[0]
+        here = folder
+        while True:
+            module = self._go_modules.get((node.root, here))
+            if module is not None:
+                rest = folder[len(here):].strip("/")
+                return f"{module}/{rest}" if rest else module
+            if not here:
+                return None
+            here = here.rpartition("/")[0]
+
     def _go(self, node: Node, spec: str) -> set[str]:
+        for (root, folder), module in self._go_modules.items():
+            if root == node.root and (spec == module or spec.startswith(module + "/")):
+                directory = "/".join(p for p in (folder, spec[len(module):].strip("/")) if p)
+                return {key for key in self._directory(node, directory, (".go",))
+                        if self.nodes[key].root == node.root
+                        and self.nodes[key].rel.rpartition("/")[0] == directory
+                        and not key.endswith("_test.go")}
+        if any(root == node.root for root, _ in self._go_modules):
+            return set()  # outside every module of this root: another module's package
         parts = spec.split("/")
         if len(parts) < 2:
             return set()  # the standard library

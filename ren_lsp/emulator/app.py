@@ -158,7 +158,6 @@ class _Handlers:
             stream=dialect.streams(body),
             fault=fault,
             num_ctx=_num_ctx(body) if dialect is _OLLAMA else None,
-            received_at=time.monotonic(),
         )
         state.requests.append(record)
         state.changed()
@@ -247,6 +246,7 @@ class _Handlers:
             await response.prepare(request)
             await response.write_eof()
             record.completed = True
+            record.finished_at = time.monotonic()
         except ConnectionError:
             record.hung_up = True
         return response

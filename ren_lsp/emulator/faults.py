@@ -7,6 +7,7 @@ for the out-of-process control endpoints (`POST /_emulator/script`, `GET /_emula
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import attrs
@@ -163,7 +164,7 @@ class RecordedRequest:
     #: time.monotonic() when the first text delta was written (benchmarks measure from it)
     first_delta_at: float | None = None
     #: time.monotonic() when the request arrived, and when its reply was all written
-    received_at: float | None = None
+    arrived_at: float = attrs.field(factory=time.monotonic)
     finished_at: float | None = None
     internal: dict[str, Any] | None = None
     num_ctx: int | None = None

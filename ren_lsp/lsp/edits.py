@@ -254,15 +254,14 @@ class EditService:
                 on_disk = None
             except (OSError, UnicodeDecodeError) as exc:
                 return EditResult(Outcome.REFUSED, f"it cannot be read ({exc})")
+            doc = self.ls.workspace.text_documents.get(uri)
+            if doc is not None and on_disk is not None and doc.source != on_disk:
+                return EditResult(Outcome.CONFLICT, "its buffer in the editor has unsaved changes")
             if read_as is None and on_disk is not None:
                 return EditResult(Outcome.CONFLICT, "it exists already")
             if read_as is not None and on_disk != read_as:
                 return EditResult(Outcome.CONFLICT, "it changed on disk since it was read")
-            doc = self.ls.workspace.text_documents.get(uri)
             if doc is not None:
-                if on_disk is not None and doc.source != on_disk:
-                    return EditResult(Outcome.CONFLICT,
-                                      "its buffer in the editor has unsaved changes")
                 end = end_position(doc.source, self.ls.encoding)
                 whole = types.Range(start=types.Position(line=0, character=0),
                                     end=types.Position(line=end[0], character=end[1]))

@@ -2,127 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 
-from ren_lsp import __version__
-from ren_lsp.config import Resolved, Settings, load_settings
-from ren_lsp.lsp.edits import EditService
-from ren_lsp.lsp.indexing import Indexing
-from ren_lsp.lsp.sessions import SessionManager
+from ren_lsp.config import Resolved, load_settings
+from ren_lsp.lsp.language_server import RenLanguageServer
 
 if TYPE_CHECKING:
     from ren_lsp.logs import RedactingFilter
     from ren_lsp.models import ModelFactory
-    from ren_lsp.models.client import ModelClient
 
 log = logging.getLogger(__name__)
-
-
-class RenLanguageServer(LanguageServer):
-    """The server, holding everything a session needs (no module-level state)."""
-
-    def __init__(self, resolved: Resolved, redactor: RedactingFilter | None,
-                 model_factory: ModelFactory | None = None) -> None:
-        super().__init__("ren-lsp", __version__)
-        self.resolved = resolved
-        self.redactor = redactor
-        self.sessions = SessionManager(self)
-        self.edits = EditService(self)
-        self.indexing = Indexing(self)
-        self._editor_layers: dict[str, Mapping[str, Any]] = {}
-        self._models: dict[str, ModelClient] = {}
-        self._model_factory = model_factory
-        self._shown_problems: set[str] = set()
-        self._background: set[asyncio.Task[None]] = set()
-        #: called with a document's URI on each didChange (inline completion drops stale work)
-        self.document_listeners: list[Callable[[str], None]] = []
-
-    @property
-    def settings(self) -> Settings:
-        return self.resolved.settings
-
-    @property
-    def encoding(self) -> str:
-        """The negotiated position encoding ("utf-16" unless the client offered better)."""
-        return str(self.workspace.position_encoding or "utf-16")
-
-    # -- settings ---------------------------------------------------------------------------
-
-    def update_settings(self, layer: str, values: Any) -> None:
-        """Add or replace an editor layer, re-resolve, and tell the user of invalid values."""
-        if isinstance(values, Mapping):
-            self._editor_layers[layer] = values
-        self.resolved = load_settings(editor_layers=list(self._editor_layers.items()))
-        if self.redactor is not None:
-            self.redactor.add(self.settings.api_key)
-        fresh = [p for p in self.resolved.problems if p not in self._shown_problems]
-        if fresh:
-            self._shown_problems.update(fresh)
-            self.show_message("ren-lsp settings: " + "; ".join(fresh), types.MessageType.Warning)
-        if self._models:
-            # The next session builds clients from the new settings; the old ones close
-            # once the sessions streaming through them are done.
-            running = [s.task for s in self.sessions.sessions.values() if s.task is not None]
-            old, self._models = list(self._models.values()), {}
-            task = asyncio.get_running_loop().create_task(_close_after(old, running))
-            self._background.add(task)  # the loop holds tasks weakly
-            task.add_done_callback(self._background.discard)
-        self.indexing.configure()
-
-    def model(self, role: str = "default") -> ModelClient:
-        """The model client of a role (``default``, ``completion``, ``agent``) for the current
-        settings, built when first needed."""
-        client = self._models.get(role)
-        if client is None:
-            if self._model_factory is not None:
-                client = self._model_factory(self.settings, role)
-            else:
-                from ren_lsp.models import client_from_settings
-
-                client = client_from_settings(self.settings, role=role,
-                                              api_key=self._key_source())
-            self._models[role] = client
-        return client
-
-    def _key_source(self) -> Callable[[], str | None]:
-        """The key, resolved once per settings (an apiKeyCommand runs once, not per request)
-        and known to the log redactor as soon as it is."""
-        from ren_lsp.keys import resolve_api_key
-
-        settings = self.settings
-        found: list[str] = []
-
-        def key() -> str | None:
-            if not found:
-                value = resolve_api_key(settings)
-                if value is None:
-                    return None
-                if self.redactor is not None:
-                    self.redactor.add(value)
-                found.append(value)
-            return found[0]
-
-        return key
-
-    # -- talking to the editor --------------------------------------------------------------
-
-    def show_message(self, message: str, kind: types.MessageType) -> None:
-        if self.redactor is not None:
-            message = self.redactor.redact(message)
-        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
-        self.window_log_message(types.LogMessageParams(type=kind, message=message))
-
-
-async def _close_after(clients: list[ModelClient], running: list[asyncio.Task[None]]) -> None:
-    await asyncio.gather(*running, return_exceptions=True)
-    for client in clients:
-        await client.aclose()
 
 
 async def _watch_files(ls: RenLanguageServer) -> None:
@@ -199,8 +92,7 @@ def create_server(*, resolved: Resolved | None = None, redactor: RedactingFilter
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: RenLanguageServer, params: None) -> None:
         ls.sessions.cancel()
-        for client in ls._models.values():
-            await client.aclose()
+        await ls.close_models()
 
     from ren_lsp.lsp.features import register
 

@@ -75,6 +75,7 @@ class Session:
         self._tokens = 0
         #: False once the result is being applied: that is not interrupted half-way
         self.cancellable = True
+        self.starting = "waiting for Astra…"
 
     @property
     def answer(self) -> str:
@@ -143,11 +144,15 @@ class Session:
                 self.history["turns"] = self.history.get("turns", 0) + 1
             return stream.reply()
 
+    def can_confirm(self) -> bool:
+        """Whether the client can ask the user (``window/showMessageRequest``)."""
+        caps = self.ls.client_capabilities.window
+        return caps is not None and caps.show_message is not None
+
     async def confirm(self, message: str, actions: list[str]) -> str | None:
         """Ask the user (``window/showMessageRequest``); the action chosen, or None when the
         client cannot ask or the user dismissed it (the caller says what to do instead)."""
-        caps = self.ls.client_capabilities.window
-        if caps is None or caps.show_message is None:
+        if not self.can_confirm():
             return None
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Info, message=self.redact(message),
@@ -219,9 +224,12 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self._slots = Slots(lambda: self.ls.settings.max_sessions)
 
-    def run(self, command: str, title: str, body: Body, **history: Any) -> dict[str, str]:
-        """Run ``body`` as a session in the background; the command's answer, at once."""
+    def run(self, command: str, title: str, body: Body, *, starting: str = "waiting for Astra…",
+            **history: Any) -> dict[str, str]:
+        """Run ``body`` as a session in the background; the command's answer, at once.
+        ``starting`` is the progress bar's first message."""
         session = Session(self, command, title)
+        session.starting = starting
         session.history.update(history)
         self.sessions[session.id] = session
         session.task = asyncio.get_running_loop().create_task(
@@ -243,7 +251,7 @@ class SessionManager:
                 await progress.begin("waiting for another request to finish…")
             async with self._slots:
                 if not progress.begun:
-                    await progress.begin("waiting for Astra…")
+                    await progress.begin(session.starting)
                 summary = await body(session)
             await self._end(session, "done", summary)
         except asyncio.CancelledError:

@@ -100,7 +100,40 @@ def architecture(report: str, where: str) -> str:
     return (
         f"Here is the architecture of {where}, computed from its source files (packages, "
         "imports between them, cycles, entry points, the largest and most connected modules, "
-        "external dependencies). Comment on it: the main layers and their responsibilities, "
-        "the riskiest couplings and cycles and how to break them, and what a newcomer should "
-        f"read first. Be concrete; name the modules.\n\n{report}"
+        "external dependencies checked against the manifests). Comment on it: the main layers "
+        "and their responsibilities, the riskiest couplings and cycles and how to break them "
+        "(the report names the imports that break each cycle), dependency problems, and what a "
+        "newcomer should read first. Be concrete; name the modules. What the report marks as "
+        "approximate (matched by path, or a cut found greedily) is a lead, not a fact: say so "
+        f"when you rely on it.\n\n{report}"
     )
+
+
+AGENT_SYSTEM = (
+    "You are Astra, a coding agent working in the user's repository through ren-lsp, inside "
+    "their editor. Carry out the task with the tools: read before you edit, make small exact "
+    "edits (edit_file replaces one unique occurrence of old_text), run commands only when "
+    "they help (the user approves each one). Before each tool call, say in one short sentence "
+    "what you do and why: that is your plan, shown to the user. When the task is done, stop "
+    "calling tools and say in a few sentences what you changed."
+)
+
+
+def agent_task(task: str, *, verify: str | None, path: str | None = None,
+               code: str | None = None, first_line: int = 1, context: str = "") -> str:
+    """The first user turn of an agent run."""
+    text = f"Task: {task}"
+    if verify:
+        text += (f"\n\nWhen you are done, the user's verification command `{verify}` is run; "
+                 "the task is done when it passes.")
+    if code and path:
+        text += (f"\n\nThe user selected this code ({path}, lines "
+                 f"{line_span(code, first_line)}):\n\n{fence(code, language_of(path))}")
+    return text + _context_block(context)
+
+
+def verification_failed(command: str, status: int | None, output: str) -> str:
+    """The user turn that hands a failed verification back to the agent."""
+    how = f"exited with status {status}" if status is not None else "timed out"
+    return (f"The verification command `{command}` {how}. Its output:\n\n{fence(output, '')}"
+            "\n\nFix the cause, then stop calling tools.")

@@ -23,7 +23,8 @@ What it does as the real editors do (`shared/clients/README.md`):
 - answers `window/showDocument` by opening the document (for every profile, as Helix does
   even though it does not advertise it), `window/workDoneProgress/create`, `workspace/configuration`
   (Helix: from its `config`, i.e. `initializationOptions`), `client/registerCapability`;
-  Helix answers `window/showMessageRequest` with "Method not found", the others dismiss it;
+  Helix answers `window/showMessageRequest` with "Method not found", the others pick the
+  next of `editor.choices` (the test's user), or dismiss it;
 - records what a real client of that profile would not accept in `editor.violations` (a
   request for a capability it does not advertise, progress on a token nobody created, output on
   stdout that is not LSP); the `start_editor` fixture fails the test at teardown if any.
@@ -163,6 +164,8 @@ class Editor:
         self.applied_edits: list[AppliedEdit] = []
         self.shown_documents: list[types.ShowDocumentParams] = []
         self.message_requests: list[types.ShowMessageRequestParams] = []
+        #: the actions the user picks, in order, for the next showMessageRequests (then dismiss)
+        self.choices: list[str] = []
         self.registrations: list[types.Registration] = []
         #: What a real client of this profile would not have accepted from the server.
         self.violations: list[str] = []
@@ -579,11 +582,19 @@ class Editor:
         self._default(types.WINDOW_LOG_MESSAGE, params)
         self._notify()
 
-    def _on_show_message_request(self, params: types.ShowMessageRequestParams) -> None:
+    def _on_show_message_request(
+            self, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         self.message_requests.append(params)
         self._notify()
         if self.profile == "helix":  # 25.07.1 has no handler for it
             raise JsonRpcMethodNotFound.of(types.WINDOW_SHOW_MESSAGE_REQUEST)
+        if self.choices:
+            title = self.choices.pop(0)
+            offered = [a.title for a in params.actions or []]
+            if title not in offered:
+                self.violations.append(f"the test picks {title!r}, not offered in {offered}")
+                return None
+            return types.MessageActionItem(title=title)
         return None  # the user dismissed it
 
     def _on_configuration(self, params: types.ConfigurationParams) -> Any:

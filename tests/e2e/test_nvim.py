@@ -256,6 +256,22 @@ async def test_two_refactors_of_one_buffer_both_land_in_place(
     assert text.count("def paginate") == 1 and text.count("def invoice_total") == 1
 
 
+async def test_agent_asks_through_vim_ui_select_and_undo_puts_it_back(
+        nvim: str, project: Path, nvim_env: dict[str, str], emulator: Emulator) -> None:
+    (project / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (project / "check.py").write_text("from calc import add\nassert add(2, 3) == 5\n")
+    emulator.converse([
+        {"tool": "run_command", "input": {"command": "echo checking"}},
+        {"tool": "edit_file", "input": {"path": "calc.py", "old_text": "a - b",
+                                        "new_text": "a + b"}},
+        {"text": "Fixed add."}])
+    env = {**nvim_env, "REN_TEST_VERIFY": f"{sys.executable} check.py"}
+    run = await run_nvim(nvim, "agent.lua", project, env, timeout=60)
+    run.assert_passed("the run ends verified", "the command was asked for by name",
+                      "the buffer shows the agent's edit", "undo restored calc.py")
+    assert (project / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+
+
 async def test_inline_completion_shows_ghost_text_and_accepts_it(
         nvim: str, project: Path, nvim_env: dict[str, str], emulator: Emulator) -> None:
     run = await run_nvim(nvim, "completion.lua", project, nvim_env)

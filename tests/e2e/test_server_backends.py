@@ -3,6 +3,7 @@ provider setting, spoken to in its own dialect over loopback, with the same answ
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,19 @@ async def test_ren_lsp_ask_streams_the_same_answer_from_every_backend(
     assert (code, err) == (0, "")
     assert out == ANSWER
     assert emulator.requests[0].dialect == provider
+
+
+async def test_a_server_built_with_a_model_factory_uses_it(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    # The settings point at the Ren API with no key; the factory's client is what answers.
+    env = clean_env(tmp_path, FACTORY_KEY=TEST_KEY)
+    script = Path(__file__).with_name("factory_server.py")
+    editor = await start_editor(env=env, command=[sys.executable, str(script),
+                                                  emulator.base_url])
+    uri = await open_billing(editor, workspace)
+    emulator.script(Fault(text=ANSWER))
+    await editor.command("ren.explain", arg(uri, function_range(editor, uri)))
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Done")
+    assert body_of(output_text(editor)[1]) == ANSWER
+    assert [r.dialect for r in emulator.requests] == ["openai"]

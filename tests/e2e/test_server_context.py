@@ -165,3 +165,46 @@ async def test_new_secret_patterns_rebuild_the_index(start_editor: StartEditor,
     await editor.wait_for_progress_end()
     report = output_text(editor)[1]
     assert "`tax.py`" in report and ".md" not in report.split("## Astra's commentary")[0]
+
+
+async def test_architecture_report_is_grounded(start_editor: StartEditor, emulator: Emulator,
+                                               workspace: Path) -> None:
+    """Edges by Python's rules, a runtime cycle with its cut, a TYPE_CHECKING cycle left out,
+    the manifest checked, entry points declared; Astra told what is approximate."""
+    files = {
+        "pyproject.toml": '[project]\nname = "shop"\ndependencies = ["attrs", "unused-dist"]\n'
+                          '\n[project.scripts]\nshop = "shop.cli:main"\n',
+        "shop/__init__.py": "",
+        "shop/abc.py": "",
+        "shop/cli.py": "from abc import ABC\nimport attrs\nimport requests\n"
+                       "from shop import orders\n",
+        "shop/orders.py": "from shop import money\n",
+        "shop/money.py": "\n\nfrom shop.orders import Order\n",
+        "shop/models.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                          "    from shop import cli\n",
+        "native/lib.rs": "mod util;\n",
+        "native/util.rs": "",
+        "CHANGES.rst": "1.0\n",
+    }
+    for rel, text in files.items():
+        (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / rel).write_text(text)
+    editor = await start_editor()
+    await editor.command("ren.analyzeArchitecture", {})
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message.startswith("Done")
+    report = output_text(editor)[1].split("## Astra's commentary")[0]
+    assert "- `shop/cli.py`: [project.scripts] shop = shop.cli:main" in report
+    assert "Breaking 1 import ends it: `shop/money.py:3` → `shop/orders.py`." in report or (
+        "Breaking 1 import ends it: `shop/orders.py:1` → `shop/money.py`." in report)
+    assert "1 import cycles at run time" in report  # the TYPE_CHECKING one is not
+    # `from abc import ABC` is the standard library's, not shop/abc.py
+    assert "- `shop/cli.py`: imports 1, imported by 1" in report
+    assert "`abc`" in next(line for line in report.splitlines()
+                           if line.startswith("Standard library"))
+    assert "Used but not declared: `requests`." in report
+    assert "imported nowhere (perhaps loaded by name, a plugin or a tool): `unused-dist`" in report
+    assert "CHANGES.rst" not in report
+    assert "> Approximate: the imports of rust files are matched by path" in report
+    sent = emulator.requests[0].body["messages"][0]["content"]
+    assert "Breaking 1 import ends it" in sent and "approximate" in sent

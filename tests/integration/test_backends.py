@@ -71,6 +71,8 @@ async def test_each_row_of_the_fault_table(emulator: Emulator, backend: str, sta
             await read_all(c, Request.ask(QUESTION))
     message = str(caught.value)
     assert fix in message and f"HTTP {status}" in message
+    assert caught.value.status_code == status
+    assert caught.value.request_id, "the request id is kept for support"
     service = dialect(backend).service
     if cls in (errors.AuthenticationError, errors.NotFoundError, errors.RateLimitError,
                errors.ServerError):

@@ -57,35 +57,6 @@ async def test_streamed_and_plain_replies_agree(emulator: Emulator) -> None:
     assert [r.stream for r in emulator.requests] == [True, True]
 
 
-ERROR_ROWS = [
-    (400, errors.BadRequestError, "invalid_request_error"),
-    (401, errors.AuthenticationError, "authentication_error"),
-    (403, errors.PermissionDeniedError, "permission_error"),
-    (404, errors.NotFoundError, "not_found_error"),
-    (413, errors.RequestTooLargeError, "request_too_large"),
-    (429, errors.RateLimitError, "rate_limit_error"),
-    (500, errors.ServerError, "api_error"),
-    (529, errors.OverloadedError, "overloaded_error"),
-]
-
-
-@pytest.mark.parametrize(("status", "error_class", "error_type"), ERROR_ROWS)
-async def test_each_error_status(emulator: Emulator, status: int,
-                                 error_class: type[errors.APIStatusError],
-                                 error_type: str) -> None:
-    emulator.script(*[Fault(status=status)] * 3)
-    async with client_for(emulator) as client:
-        with pytest.raises(error_class) as caught:
-            await stream_all(client)
-    error = caught.value
-    assert error.status_code == status and error.error_type == error_type
-    assert error.request_id, "the request-id header is kept for support"
-    assert f"HTTP {status}" in str(error)
-    # Retryable statuses are tried 1 + max_retries times; the others once.
-    expected = 1 + FAST_RETRY.max_retries if error_class.retryable else 1
-    assert len(emulator.requests) == expected
-
-
 @pytest.mark.parametrize(("status", "hint"), [
     (401, "REN_API_KEY"), (404, "baseUrl"), (413, "select less code"), (429, "try again"),
 ])

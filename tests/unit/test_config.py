@@ -270,7 +270,8 @@ def test_unknown_keys_are_reported_with_a_hint(toml) -> None:
         f"unknown setting 'max_tokens' in config file {path}; ignored (did you mean 'maxTokens'?)",
         f"unknown setting 'fooBar' in config file {path}; ignored",
         f"unknown setting 'ren' in config file {path}; ignored "
-        "(settings are not nested: put them at the top level, or in the group 'completion')",
+        "(settings are not nested: put them at the top level, or in the groups 'agent', "
+        "'completion')",
         "unknown setting 'temprature' in initializationOptions; ignored "
         "(did you mean 'temperature'?)",
         "unknown setting 'REN_MODEL' in initializationOptions; ignored (did you mean 'model'?)",
@@ -428,7 +429,8 @@ def test_the_schema_and_the_model_agree() -> None:
         assert len(prop["description"]) > 20 and prop["description"].endswith("."), field.name
         # What decides where the key goes, and which files count as secrets, is the user's
         # alone: a workspace's settings must not change it.
-        user_only = {"provider", "api_key", "api_key_command", "base_url", "secret_files"}
+        user_only = {"provider", "api_key", "api_key_command", "base_url", "secret_files",
+                     "agent__allowed_commands"}
         scope = "application" if field.name in user_only else "window"
         assert prop["x-scope"] == scope
         for example in prop["examples"]:
@@ -574,3 +576,19 @@ def test_an_unknown_provider_is_reported(toml) -> None:
     assert resolved.settings.provider == "ren"
     [problem] = resolved.problems
     assert "provider" in problem and "openai" in problem
+
+
+def test_grouped_settings_nest_or_use_dotted_names(toml) -> None:
+    path = toml('[agent]\nmaxSteps = 7\nallowedCommands = ["pytest"]\n')
+    resolved = load(path, {"REN_AGENT_MAX_FIX_ATTEMPTS": "1"},
+                    ("initializationOptions", {"ren": {"agent": {"commandTimeout": 9}}}),
+                    ("workspace/didChangeConfiguration", {"agent.maxTokens": 5000}))
+    s = resolved.settings
+    assert resolved.problems == []
+    assert (s.agent__max_steps, s.agent__allowed_commands) == (7, ("pytest",))
+    assert (s.agent__max_fix_attempts, s.agent__command_timeout) == (1, 9.0)
+    assert s.agent__max_tokens == 5000
+    assert resolved.sources["agent__max_fix_attempts"] == "env REN_AGENT_MAX_FIX_ATTEMPTS"
+    bad = load(toml('[agent]\nmaxStep = 7\n'))
+    assert bad.problems and "agent.maxStep" in bad.problems[0]
+    assert "agent.maxSteps" in bad.problems[0]  # the hint

@@ -43,18 +43,18 @@ export const EXTENSION_PROPERTIES = {
     default: "",
     scope: "machine",
     description:
-      "The ren-lsp executable, e.g. ~/.local/bin/ren-lsp. When empty, ren.server.python is used, else ren-lsp on PATH.",
+      "The ren-lsp executable, e.g. ~/.local/bin/ren-lsp. When empty, ren.server.python is used, else ren-lsp on PATH, else the server the extension carries (it offers to install it).",
     markdownDescription:
-      "The `ren-lsp` executable, e.g. `~/.local/bin/ren-lsp`. When empty, `#ren.server.python#` is used, else `ren-lsp` on `PATH`. Install it with `pip install ren-lsp`.",
+      "The `ren-lsp` executable, e.g. `~/.local/bin/ren-lsp` (`pipx install .` in a ren-lsp checkout puts it there). When empty, `#ren.server.python#` is used, else `ren-lsp` on `PATH`, else the server the extension carries (it offers to install it in a private environment).",
   },
   "ren.server.python": {
     type: "string",
     default: "",
     scope: "machine",
     description:
-      "A Python interpreter that has the ren-lsp package; the server then runs as `python -m ren_lsp`. Used when ren.server.path is empty.",
+      "A Python interpreter that has the ren-lsp package; the server then runs as `python -m ren_lsp`. Used when ren.server.path is empty. Without the package, the extension installs the server it carries with this Python, in a private environment.",
     markdownDescription:
-      "A Python interpreter that has the `ren-lsp` package (e.g. `~/venvs/ren/bin/python`); the server then runs as `python -m ren_lsp`. Used when `#ren.server.path#` is empty.",
+      "A Python interpreter that has the `ren-lsp` package (e.g. `~/venvs/ren/bin/python`); the server then runs as `python -m ren_lsp`. Used when `#ren.server.path#` is empty. Without the package, the extension installs the server it carries with this Python (3.11 or newer), in a private environment.",
   },
   "ren.trace.server": {
     type: "string",
@@ -70,10 +70,9 @@ export const EXTENSION_PROPERTIES = {
   },
 };
 
-/** `maxTokens` -> `REN_MAX_TOKENS`, `completion.debounceMs` -> `REN_COMPLETION_DEBOUNCE_MS`,
- * as the server names its environment variables. */
+/** `maxTokens` -> `REN_MAX_TOKENS`, as the server names its environment variables. */
 export function envName(name) {
-  return "REN_" + name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/\./g, "_").toUpperCase();
+  return "REN_" + name.replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
 /** contributes.configuration for the settings schema. */

@@ -5,6 +5,7 @@
  * Every start builds a new client: the server's environment carries the API key
  * (REN_API_KEY), which can only change by spawning a new process.
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
 import {
   DidChangeConfigurationNotification,
@@ -16,10 +17,13 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
+import { bundledWheel, installedWheel, privateEnv } from "./bundled";
+import { installBundled } from "./install";
 import { completionEnabled, inlineCompletionMiddleware } from "./completion";
 import { documentSelector } from "./languages";
 import { CrashPolicy } from "./errors";
 import { describe } from "./logging";
+import { saveOutputDocuments, showDocument } from "./outputs";
 import { notificationProgress, progressHandler } from "./progress";
 import { toProtocol, type Request } from "./requests";
 import type { ApiKeyStore } from "./secrets";
@@ -43,6 +47,10 @@ export interface RenClientDeps {
   /** the server's settings, from package.json */
   specs: readonly SettingSpec[];
   probe: Probe;
+  /** the extension's folder (server/ holds the bundled wheel) */
+  extensionPath: string;
+  /** the extension's global storage folder (the private environment goes there) */
+  storage: string;
 }
 
 export class RenClient implements vscode.Disposable {
@@ -64,6 +72,7 @@ export class RenClient implements vscode.Disposable {
         if (message) {
           vscode.window.setStatusBarMessage(`Ren: ${title} — ${message}`, 8000);
         }
+        void saveOutputDocuments();
       },
     });
   }
@@ -196,16 +205,30 @@ export class RenClient implements vscode.Disposable {
     const { log, status } = this.deps;
     status.setState("starting");
     const config = vscode.workspace.getConfiguration("ren");
+    const wheel = await bundledWheel(this.deps.extensionPath);
+    const env = privateEnv(this.deps.storage, process.platform);
+    let installed = await installedWheel(env);
+    if (installed !== undefined && wheel !== undefined && installed !== path.basename(wheel)) {
+      // The user chose the private environment before: bring it to the extension's version.
+      log.info(`Updating the private environment from ${installed} to ${path.basename(wheel)}.`);
+      installed = (await installBundled(this.deps, wheel)) ? path.basename(wheel) : undefined;
+    }
     const settings: ServerSettings = {
       path: config.get<string>("server.path"),
       python: config.get<string>("server.python"),
+      wheel,
+      privateServer: installed === undefined ? undefined : env.executable,
     };
     const found = await resolveServer(settings, this.deps.probe);
     if (!found.ok) {
       status.setState("failed");
       log.error(`Cannot start the server: ${found.problem}. Install it with: ${found.install}`);
       this.startProblemShown = true;
-      void showMissingServer(found);
+      if (wheel !== undefined && !settings.path?.trim()) {
+        void this.offerBundled(found, wheel);
+      } else {
+        void showMissingServer(found);
+      }
       return;
     }
     const key = await this.deps.keys.get();
@@ -221,7 +244,22 @@ export class RenClient implements vscode.Disposable {
       // For an executable, vscode-languageclient passes `env` to spawn as is: merge it.
       options: extraEnv ? { env: { ...process.env, ...extraEnv } } : {},
     };
-    const crashes = new CrashPolicy();
+    const crashes = new CrashPolicy(Date.now, () => {
+      log.warn("The server stopped unexpectedly; restarting it.");
+      void vscode.window
+        .showWarningMessage(
+          "Ren: the server stopped unexpectedly and is being restarted. Ren: Show log has its output.",
+          "Show log",
+          "Restart server",
+        )
+        .then((choice) => {
+          if (choice === "Show log") {
+            log.show();
+          } else if (choice === "Restart server") {
+            void this.restart("asked to");
+          }
+        });
+    });
     const clientOptions: LanguageClientOptions = {
       documentSelector: documentSelector(),
       errorHandler: crashes,
@@ -241,6 +279,7 @@ export class RenClient implements vscode.Disposable {
       middleware: {
         handleWorkDoneProgress: (token, value, next) => this.progress.handle(token, value, next),
         provideInlineCompletionItems: inlineCompletionMiddleware(completionEnabled),
+        window: { showDocument: (params, token, next) => showDocument(params, token, next) },
         workspace: {
           configuration: async (params, token, next) => {
             const answers = await next(params, token);
@@ -278,12 +317,38 @@ export class RenClient implements vscode.Disposable {
     }
   }
 
+  /** No server found, but the .vsix carries one: offer to install it privately. */
+  private async offerBundled(missing: MissingServer, wheel: string): Promise<void> {
+    const choice = await vscode.window.showWarningMessage(
+      `Ren: ${missing.problem}. Install the server that comes with the extension, in a private environment for VS Code?`,
+      "Install",
+      "Copy install command",
+      "Open settings",
+    );
+    if (choice === "Install") {
+      await this.enqueue(async () => {
+        if (await installBundled(this.deps, wheel)) {
+          await this.doStart();
+        }
+      });
+    } else if (choice === "Copy install command") {
+      await vscode.env.clipboard.writeText(missing.install);
+    } else if (choice === "Open settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "ren.server");
+    }
+  }
+
   private async doStop(): Promise<void> {
     const client = this.client;
     if (client === undefined) {
       return;
     }
     this.client = undefined; // before stopping: the state change then reads as "stopped"
+    if (client.state === State.Starting) {
+      // vscode-languageclient is restarting it after a crash: a client disposed while it
+      // starts is left half-started (its server runs on, its requests fail). Let it finish.
+      await client.start().catch((error: unknown) => this.deps.log.warn(`Restarting: ${describe(error)}`));
+    }
     try {
       await client.dispose(2000);
     } catch (error) {

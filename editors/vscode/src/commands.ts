@@ -9,6 +9,7 @@
  */
 import type * as vscode from "vscode";
 import {
+  agentRequest,
   architectureRequest,
   askRequest,
   commentInstruction,
@@ -43,6 +44,8 @@ export const PALETTE: readonly PaletteCommand[] = [
   { id: "ren.completeHere", title: "Complete here (one edit)", runs: "ren.complete", needsEditor: true },
   { id: "ren.askQuestion", title: "Ask about the codebase…", runs: "ren.ask" },
   { id: "ren.analyzeWorkspace", title: "Analyze architecture…", runs: "ren.analyzeArchitecture" },
+  { id: "ren.runAgent", title: "Run agent…", runs: "ren.agent" },
+  { id: "ren.undoAgent", title: "Undo an agent run…", runs: "ren.undo" },
   { id: "ren.cancelRequest", title: "Cancel a running request…", runs: "ren.cancel" },
   { id: "ren.setApiKey", title: "Set API key" },
   { id: "ren.clearApiKey", title: "Clear API key" },
@@ -71,6 +74,9 @@ export interface CommandDeps {
 
 export function commandHandlers(deps: CommandDeps): Record<string, () => Promise<unknown>> {
   const { window, server } = deps;
+  // What the user typed last time, offered again.
+  let lastVerify = "";
+  let lastAgent = "";
   const send = async (built: Built): Promise<unknown> => {
     if ("error" in built) {
       await window.showErrorMessage(`Ren: ${built.error}`);
@@ -154,6 +160,49 @@ export function commandHandlers(deps: CommandDeps): Record<string, () => Promise
         return undefined;
       }
       return send(architectureRequest(folder));
+    },
+
+    "ren.runAgent": async () => {
+      const task = await window.showInputBox({
+        title: "Ren: Run agent (1/2)",
+        prompt: "What should Astra do? It asks before running any command.",
+        placeHolder: "e.g. make the failing test in tests/test_billing.py pass",
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : "Say what the agent should do."),
+      });
+      if (task === undefined) {
+        return undefined;
+      }
+      const verify = await window.showInputBox({
+        title: "Ren: Run agent (2/2)",
+        prompt: "The command that proves it is done (runs without asking), or empty for none",
+        placeHolder: "e.g. pytest -q",
+        value: lastVerify,
+        ignoreFocusOut: true,
+      });
+      if (verify === undefined) {
+        return undefined;
+      }
+      lastVerify = verify;
+      const answer = (await send(agentRequest(window.activeTextEditor, task, verify))) as
+        | { session?: string }
+        | undefined;
+      lastAgent = answer?.session ?? lastAgent;
+      return answer;
+    },
+
+    "ren.undoAgent": async () => {
+      const session = await window.showInputBox({
+        title: "Ren: Undo an agent run",
+        prompt: "The agent session to undo (its final message names it)",
+        value: lastAgent,
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : "Give the session id."),
+      });
+      if (session === undefined) {
+        return undefined;
+      }
+      return send({ command: "ren.undo", session: session.trim() });
     },
 
     "ren.cancelRequest": () => cancelRequest(deps),

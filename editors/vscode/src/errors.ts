@@ -4,7 +4,7 @@
  * Its default handler shows a notification for every write error and restarts a server even
  * when it never started, which ends in a pile of messages for one broken install. Here a server
  * that never ran is not restarted (the extension says what happened, once), and one that ran
- * and then crashed is restarted, up to 4 times in 3 minutes, quietly but for the log.
+ * and then crashed is restarted, up to 4 times in 3 minutes, and the user is told each time.
  */
 import {
   CloseAction,
@@ -21,7 +21,14 @@ export class CrashPolicy implements ErrorHandler {
   private readonly restarts: number[] = [];
   private ran = false;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * @param restarting called when a server that ran stops by itself and is started again, so
+   *   the user is told (past the limit, vscode-languageclient shows the message below).
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly restarting: () => void = () => undefined,
+  ) {}
 
   /** The server got to running: from now on a close is a crash worth a restart. */
   running(): void {
@@ -43,6 +50,7 @@ export class CrashPolicy implements ErrorHandler {
       this.restarts.shift();
     }
     if (this.restarts.length <= MAX_RESTARTS) {
+      this.restarting();
       return { action: CloseAction.Restart, handled: true, message: "The server stopped unexpectedly; restarting it." };
     }
     return {

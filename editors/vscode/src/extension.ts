@@ -36,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     specs: serverSettings(manifest.contributes.configuration.properties),
     probe: systemProbe(),
+    extensionPath: context.extensionPath,
+    storage: context.globalStorageUri.fsPath,
   });
   running = ren;
 

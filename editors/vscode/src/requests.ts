@@ -23,6 +23,8 @@ export type ServerCommand =
   | "ren.complete"
   | "ren.ask"
   | "ren.analyzeArchitecture"
+  | "ren.agent"
+  | "ren.undo"
   | "ren.cancel";
 
 /** What a command works on, in VS Code's terms. */
@@ -36,6 +38,11 @@ export interface Request {
   question?: string;
   /** a folder relative to the workspace root (Analyze architecture) */
   path?: string;
+  /** the agent's task, and the command that verifies it */
+  task?: string;
+  verify?: string;
+  /** the agent session to undo */
+  session?: string;
 }
 
 /** A request, or why the command cannot run here (shown to the user as is). */
@@ -49,6 +56,9 @@ export interface Argument {
   instruction?: string;
   question?: string;
   path?: string;
+  task?: string;
+  verify?: string;
+  session?: string;
 }
 
 type Converter = Pick<Code2ProtocolConverter, "asUri" | "asRange" | "asPosition" | "asDiagnostic">;
@@ -76,6 +86,15 @@ export function toProtocol(request: Request, c2p: Converter): Argument {
   }
   if (request.path !== undefined) {
     arg.path = request.path;
+  }
+  if (request.task !== undefined) {
+    arg.task = request.task;
+  }
+  if (request.verify !== undefined) {
+    arg.verify = request.verify;
+  }
+  if (request.session !== undefined) {
+    arg.session = request.session;
   }
   return arg;
 }
@@ -247,4 +266,20 @@ export function architectureRequest(folder: string): Built {
     return { error: "Give a folder inside the workspace." };
   }
   return path ? { command: "ren.analyzeArchitecture", path } : { command: "ren.analyzeArchitecture" };
+}
+
+/** `ren.agent`: the task, the verify command when given, the selection when there is one. */
+export function agentRequest(editor: Editor | undefined, task: string, verify: string): Built {
+  if (!task.trim()) {
+    return { error: "Say what the agent should do." };
+  }
+  const request: Request = { command: "ren.agent", task: task.trim() };
+  if (verify.trim()) {
+    request.verify = verify.trim();
+  }
+  if (editor !== undefined && unsupported(editor) === undefined && !editor.selection.isEmpty) {
+    request.uri = editor.document.uri;
+    request.range = editor.selection;
+  }
+  return request;
 }

@@ -1,7 +1,8 @@
 /**
  * Finding the ren-lsp server: `ren.server.path` (the executable), else `ren.server.python`
- * (`<python> -m ren_lsp`), else `ren-lsp` on PATH. When none works, a problem the user can act
- * on, with the command that installs the server.
+ * (`<python> -m ren_lsp`), else `ren-lsp` on PATH, else the extension's private environment
+ * (bundled.ts installs the wheel the .vsix carries there). When none works, a problem the user
+ * can act on, with a command that installs the server from that wheel.
  *
  * No `vscode` import: the caller passes the settings and a probe of the file system, so the
  * resolution is unit-tested without VS Code.
@@ -13,14 +14,26 @@ import * as path from "node:path";
 
 export const EXECUTABLE = "ren-lsp";
 export const MODULE = "ren_lsp";
-export const INSTALL = "pip install ren-lsp";
+/** Said when the .vsix carries no wheel (a development build): install from a checkout. */
+export const INSTALL_FROM_CHECKOUT = "pipx install <your ren-lsp checkout>";
+
+/** The command that installs the server for the user: pipx, from the bundled wheel. */
+export function installCommand(wheel: string | undefined, platform: NodeJS.Platform): string {
+  return wheel ? `pipx install ${quoteArg(wheel, platform)}` : INSTALL_FROM_CHECKOUT;
+}
 
 export interface ServerSettings {
   /** `ren.server.path`: the ren-lsp executable */
   path?: string;
   /** `ren.server.python`: an interpreter that has the ren_lsp package */
   python?: string;
+  /** the wheel the .vsix carries, for the install commands */
+  wheel?: string;
+  /** the private environment's ren-lsp, when it is installed and current */
+  privateServer?: string;
 }
+
+export const PRIVATE_SOURCE = "the extension's private environment";
 
 export interface ServerCommand {
   command: string;
@@ -50,6 +63,10 @@ export interface Probe {
 }
 
 export async function resolveServer(settings: ServerSettings, probe: Probe): Promise<Resolution> {
+  const install = installCommand(settings.wheel, probe.platform);
+  const fallback: Resolution | undefined = settings.privateServer
+    ? { ok: true, server: { command: settings.privateServer, args: [], source: PRIVATE_SOURCE } }
+    : undefined;
   const serverPath = settings.path?.trim();
   if (serverPath) {
     const found = await locate(serverPath, probe);
@@ -57,7 +74,7 @@ export async function resolveServer(settings: ServerSettings, probe: Probe): Pro
       return {
         ok: false,
         problem: `ren.server.path is "${serverPath}", which is not an executable file`,
-        install: INSTALL,
+        install,
       };
     }
     return { ok: true, server: { command: found, args: [], source: "ren.server.path" } };
@@ -69,27 +86,39 @@ export async function resolveServer(settings: ServerSettings, probe: Probe): Pro
       return {
         ok: false,
         problem: `ren.server.python is "${python}", which is not an executable file`,
-        install: INSTALL,
+        install,
       };
     }
-    const install = `${quoteArg(found, probe.platform)} -m pip install ren-lsp`;
+    const pipInstall = settings.wheel
+      ? `${quoteArg(found, probe.platform)} -m pip install ${quoteArg(settings.wheel, probe.platform)}`
+      : install;
     switch (await probe.hasModule(found, MODULE)) {
       case "yes":
         return { ok: true, server: { command: found, args: ["-m", MODULE], source: "ren.server.python" } };
       case "no":
-        return { ok: false, problem: `the Python at ${found} (ren.server.python) has no ren_lsp package`, install };
+        // The private environment is made with ren.server.python when it is set.
+        return (
+          fallback ?? {
+            ok: false,
+            problem: `the Python at ${found} (ren.server.python) has no ren_lsp package`,
+            install: pipInstall,
+          }
+        );
       case "not-run":
-        return { ok: false, problem: `the Python at ${found} (ren.server.python) could not be run`, install };
+        return { ok: false, problem: `the Python at ${found} (ren.server.python) could not be run`, install: pipInstall };
     }
   }
   const onPath = await findOnPath(EXECUTABLE, probe);
   if (onPath !== undefined) {
     return { ok: true, server: { command: onPath, args: [], source: "PATH" } };
   }
+  if (fallback !== undefined) {
+    return fallback;
+  }
   return {
     ok: false,
     problem: "the ren-lsp server was not found on PATH",
-    install: INSTALL,
+    install,
   };
 }
 
@@ -130,7 +159,7 @@ export async function findOnPath(name: string, probe: Probe): Promise<string | u
   return undefined;
 }
 
-function quoteArg(value: string, platform: NodeJS.Platform): string {
+export function quoteArg(value: string, platform: NodeJS.Platform): string {
   if (!/[\s"'$`\\]/.test(value) || (platform === "win32" && !/[\s"]/.test(value))) {
     return value;
   }

@@ -139,6 +139,8 @@ export class StatusBar implements vscode.Disposable {
     const view = statusView(this.state, this.tracker.running());
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
+    // Screen readers (and the real-VS-Code tests) read the state, not the icon's name.
+    this.item.accessibilityInformation = { label: view.tooltip.split("\n").slice(0, 2).join(" ") };
     this.item.command = view.command;
     this.item.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }

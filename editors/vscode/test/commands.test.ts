@@ -89,6 +89,21 @@ describe("the palette handlers", () => {
     expect(h.calls).toEqual([{ command: "ren.ask", arg: { question: "what does billing do?" } }]);
   });
 
+  it("Run agent asks for the task and the verify command, and Undo offers its session", async () => {
+    const h = harness(undefined, ["make the tests pass", "pytest -q", "a1b2c3d4"]);
+    await h.handlers["ren.runAgent"]?.();
+    expect(h.calls[0]).toEqual({ command: "ren.agent", arg: { task: "make the tests pass", verify: "pytest -q" } });
+    await h.handlers["ren.undoAgent"]?.();
+    expect(h.window.showInputBox.mock.calls[2]?.[0]?.value).toBe("a1b2c3d4"); // the run's session
+    expect(h.calls[1]).toEqual({ command: "ren.undo", arg: { session: "a1b2c3d4" } });
+  });
+
+  it("Run agent sends nothing when the task box is dismissed", async () => {
+    const h = harness(undefined, [undefined]);
+    await h.handlers["ren.runAgent"]?.();
+    expect(h.calls).toEqual([]);
+  });
+
   it("Cancel with nothing tracked asks the server to cancel everything", async () => {
     const h = harness();
     await h.handlers["ren.cancelRequest"]?.();

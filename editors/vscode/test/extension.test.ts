@@ -9,7 +9,7 @@
  * it), else python3 on PATH.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -138,6 +138,13 @@ const packageJSON = JSON.parse(readFileSync(path.join(HERE, "../package.json"), 
 const context = {
   subscriptions: [] as { dispose(): unknown }[],
   extension: { packageJSON },
+  // The extension's folder (server/ holds the wheel a .vsix carries) and its storage.
+  get extensionPath() {
+    return work;
+  },
+  get globalStorageUri() {
+    return { fsPath: path.join(work, "storage") };
+  },
   secrets: {
     get: (key: string) => Promise.resolve(secrets.get(key)),
     store: (key: string, value: string) => {
@@ -304,7 +311,7 @@ describe("the bundled extension with the real server", () => {
     expect(log().join("\n")).not.toContain("wrong-key");
   });
 
-  it("restarts a server that crashes, without a message", async () => {
+  it("restarts a server that crashes, and says so (a warning, no error)", async () => {
     const server = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
       .split("\n")
       .find((line) => line.includes("-m ren_lsp") && !line.includes("emulator"));
@@ -317,18 +324,26 @@ describe("the bundled extension with the real server", () => {
     process.kill(pid, "SIGKILL");
     await until("the restart", () => statusTexts.includes("$(error) Ren") && statusItem()?.text === "$(sparkle) Ren");
     expect(host.messages.filter((m) => m.kind === "error")).toEqual([]);
+    expect(host.messages.filter((m) => m.kind === "warning").map((m) => m.text)).toEqual([
+      "Ren: the server stopped unexpectedly and is being restarted. Ren: Show log has its output.",
+    ]);
     expect(log().some((line) => line.includes("stopped unexpectedly; restarting"))).toBe(true);
     // The new process starts with the settings as they are now, not as they were at first.
     const options = [...log().join("\n").matchAll(/"initializationOptions": (\{[^}]*\})/g)].map((m) => m[1]);
     expect(JSON.parse(options.at(-1) ?? "null")).toEqual({ baseUrl, maxTokens: 777 });
   });
 
-  it("says how to install the server when it is missing", async () => {
+  it("offers the server it carries when none is found, with a pipx command for it", async () => {
+    const wheel = path.join(work, "server", "ren_lsp-0.1.0-py3-none-any.whl");
+    mkdirSync(path.dirname(wheel), { recursive: true });
+    writeFileSync(wheel, "");
     host.messages.length = 0;
     host.setSetting("ren.server.python", "globalValue", path.join(work, "no-python"));
-    const error = await until("the message", () => host.messages.find((m) => m.kind === "error"));
-    expect(error.text).toContain("pip install ren-lsp");
+    const offer = await until("the offer", () => host.messages.find((m) => m.kind === "warning"));
+    expect(offer.text).toContain("Install the server that comes with the extension");
+    expect(log().some((line) => line.includes(`pipx install ${wheel}`))).toBe(true);
     expect(statusItem()?.text).toBe("$(error) Ren");
+    rmSync(path.dirname(wheel), { recursive: true });
   });
 
   it("reports a server that exits at once, with its stderr in the log", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { findOnPath, INSTALL, resolveServer, type Probe } from "../src/server";
+import { findOnPath, INSTALL_FROM_CHECKOUT, installCommand, PRIVATE_SOURCE, resolveServer, type Probe } from "../src/server";
+
+const WHEEL = "/ext/server/ren_lsp-0.1.0-py3-none-any.whl";
 
 function probe(files: string[], options: Partial<Probe> & { modules?: Record<string, "yes" | "no" | "not-run"> } = {}): Probe {
   return {
@@ -26,12 +28,19 @@ describe("resolveServer", () => {
   });
 
   it("says so when ren.server.path is not an executable, with the install command", async () => {
-    const found = await resolveServer({ path: "/nope/ren-lsp" }, probe(["/usr/bin/ren-lsp"]));
+    const found = await resolveServer({ path: "/nope/ren-lsp", wheel: WHEEL }, probe(["/usr/bin/ren-lsp"]));
     expect(found).toEqual({
       ok: false,
       problem: 'ren.server.path is "/nope/ren-lsp", which is not an executable file',
-      install: INSTALL,
+      install: `pipx install ${WHEEL}`,
     });
+  });
+
+  it("installs from the bundled wheel, quoted for the shell, or from a checkout without one", () => {
+    expect(installCommand("/my ext/server/ren_lsp-0.1.0-py3-none-any.whl", "linux")).toBe(
+      "pipx install '/my ext/server/ren_lsp-0.1.0-py3-none-any.whl'",
+    );
+    expect(installCommand(undefined, "linux")).toBe(INSTALL_FROM_CHECKOUT);
   });
 
   it("runs `python -m ren_lsp` with ren.server.python when the package is there", async () => {
@@ -42,12 +51,23 @@ describe("resolveServer", () => {
 
   it("tells how to install into that Python when the package is missing", async () => {
     const venv = "/home/me/my venv/bin/python";
-    const found = await resolveServer({ python: venv }, probe([venv], { modules: { [venv]: "no" } }));
+    const found = await resolveServer({ python: venv, wheel: WHEEL }, probe([venv], { modules: { [venv]: "no" } }));
     expect(found).toEqual({
       ok: false,
       problem: `the Python at ${venv} (ren.server.python) has no ren_lsp package`,
-      install: `'${venv}' -m pip install ren-lsp`,
+      install: `'${venv}' -m pip install ${WHEEL}`,
     });
+  });
+
+  it("uses the private environment when nothing else has the server", async () => {
+    const mine = "/storage/server-venv/bin/ren-lsp";
+    const none = await resolveServer({ privateServer: mine }, probe([]));
+    expect(none).toEqual({ ok: true, server: { command: mine, args: [], source: PRIVATE_SOURCE } });
+    const venv = "/home/me/venv/bin/python";
+    const noModule = await resolveServer({ python: venv, privateServer: mine }, probe([venv], { modules: { [venv]: "no" } }));
+    expect(noModule.ok && noModule.server.command).toBe(mine);
+    const onPath = await resolveServer({ privateServer: mine }, probe(["/usr/bin/ren-lsp"]));
+    expect(onPath.ok && onPath.server.source).toBe("PATH");
   });
 
   it("reports a Python that cannot run", async () => {
@@ -62,9 +82,9 @@ describe("resolveServer", () => {
   });
 
   it("says how to install the server when there is none", async () => {
-    const found = await resolveServer({}, probe([]));
+    const found = await resolveServer({ wheel: WHEEL }, probe([]));
     expect(found.ok).toBe(false);
-    expect(!found.ok && found.install).toBe("pip install ren-lsp");
+    expect(!found.ok && found.install).toBe(`pipx install ${WHEEL}`);
     expect(!found.ok && found.problem).toContain("not found on PATH");
   });
 });

@@ -10,7 +10,15 @@ if TYPE_CHECKING:
 
 
 def register(server: Server) -> None:
-    from ren_lsp.lsp.features import actions, analyze, cancel, completion, explain, rewrite
+    from ren_lsp.lsp.features import (
+        actions,
+        agent,
+        analyze,
+        cancel,
+        completion,
+        explain,
+        rewrite,
+    )
 
-    for feature in (actions, explain, rewrite, analyze, cancel, completion):
+    for feature in (actions, explain, rewrite, analyze, agent, cancel, completion):
         feature.register(server)

@@ -32,7 +32,8 @@ local function executable(config)
   local path = vim.fn.exepath(cmd[1])
   if path == '' then
     health.error(('`%s` was not found on PATH'):format(cmd[1]), {
-      'Install it: pipx install ren-lsp (or pip install ren-lsp in a virtual environment).',
+      'Install it from a ren-lsp checkout: pipx install . (or uv tool install .);'
+        .. ' from a built wheel: pipx install ./dist/ren_lsp-<version>-py3-none-any.whl.',
       "Or give its path: vim.lsp.config('ren', { cmd = { '/path/to/ren-lsp' } }).",
     })
     return nil

@@ -26,6 +26,8 @@ M.defaults = {
   start_with = 'enable',
   -- anything else for the LSP client config, e.g. { cmd = { '/path/to/ren-lsp' } }
   lsp = {},
+  -- :RenAgent's verification command (a buffer's b:ren_verify wins), e.g. 'pytest -q'
+  verify = nil,
   -- inline completion (ghost text; built in on Neovim 0.12): keys in insert mode, or false.
   -- Suggestions as you type need settings = { completion = { enabled = true } }.
   completion = { accept = '<M-l>', trigger = '<M-\\>' },
@@ -465,6 +467,52 @@ function M.ask(opts)
   M.execute(client, bufnr, 'ren.ask', arg)
 end
 
+--- :RenAgent {task} — plans, runs and verifies a multi-step change; the server asks before each
+--- command (Neovim shows it with vim.ui.select); with a range, the task is about that code.
+function M.agent(opts)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local task = opts and opts.args or ''
+  if task == '' then
+    notify('RenAgent: what should the agent do?', levels.WARN)
+    return
+  end
+  local attached = clients(bufnr)[1]
+  local client = attached or client_for(bufnr, true)
+  if not client then
+    return
+  end
+  local arg = { task = task }
+  local verify = vim.b[bufnr].ren_verify or M.options.verify
+  if verify and verify ~= '' then
+    arg.verify = verify
+  end
+  if attached and opts.range and opts.range > 0 then
+    local range = M.command_range(bufnr, opts, client.offset_encoding or 'utf-16')
+    if range then
+      arg.uri, arg.range = vim.uri_from_bufnr(bufnr), range
+    end
+  end
+  M.execute(client, bufnr, 'ren.agent', arg, function(result)
+    M.last_agent = result and result.session or M.last_agent
+  end)
+end
+
+--- :RenUndo [session] — puts back the files that agent run changed (default: the last run),
+--- except files changed since, which the server names.
+function M.undo(opts)
+  local session = opts and opts.args ~= '' and opts.args or M.last_agent
+  if not session then
+    notify('RenUndo: no agent run to undo yet', levels.WARN)
+    return
+  end
+  local client = vim.lsp.get_clients({ name = M.name })[1]
+  if not client then
+    notify('ren-lsp is not running', levels.WARN)
+    return
+  end
+  M.execute(client, 0, 'ren.undo', { session = session })
+end
+
 --- :RenCancel [session] — cancels that session, or every running one, in every ren client.
 function M.cancel(opts)
   local session = opts and opts.args or ''
@@ -492,6 +540,8 @@ local commands = {
   { 'RenFix', 'fix', { range = true, desc = 'Astra: fix the diagnostics in the selection' } },
   { 'RenGenerate', 'generate', { range = true, nargs = '*', desc = 'Astra: write new code' } },
   { 'RenAsk', 'ask', { range = true, nargs = '*', desc = 'Astra: answer a question' } },
+  { 'RenAgent', 'agent', { range = true, nargs = '*', desc = 'Astra: run the agent on a task' } },
+  { 'RenUndo', 'undo', { nargs = '?', desc = 'Astra: undo an agent run' } },
   { 'RenCancel', 'cancel', { nargs = '?', desc = 'Astra: cancel running requests' } },
 }
 
