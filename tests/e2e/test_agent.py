@@ -349,3 +349,41 @@ async def test_ren_lsp_agent_in_a_terminal(emulator: Emulator, project: Path,
     assert (project / "calc.py").read_text() == CALC
     code, _, err = await run("agent", "", env=env)
     assert code == 2 and "say what to do" in err
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai", "ollama"])
+async def test_the_agent_runs_on_every_backend(start_editor: StartEditor, emulator: Emulator,
+                                              project: Path, tmp_path: Path,
+                                              provider: str) -> None:
+    from tests.e2e.test_server_backends import user_env
+
+    editor = await start_editor(workspace=project, env=user_env(tmp_path, emulator, provider))
+    emulator.converse([{"tool": "read_file", "input": {"path": "calc.py"}}, FIX_EDIT,
+                       {"text": "Fixed."}])
+    _, summary, _ = await agent(editor, task="make check.py pass", verify=VERIFY)
+    assert summary.startswith("Verified"), summary
+    assert {r.dialect for r in emulator.requests} == {provider}
+    assert (project / "calc.py").read_text() == FIXED
+
+
+async def test_binary_files_are_refused_and_long_results_are_cut(start_editor: StartEditor,
+                                                                 emulator: Emulator,
+                                                                 project: Path) -> None:
+    (project / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0" * 10)
+    (project / "big.py").write_text("".join(f"LINE_{n} = {n}\n" for n in range(5000)))
+    editor = await start_editor(workspace=project)
+    emulator.converse([{"tool": "read_file", "input": {"path": "logo.png"}},
+                       {"tool": "read_file", "input": {"path": "big.py"}},
+                       {"tool": "read_file", "input": {"path": "big.py", "start_line": 4999}},
+                       {"tool": "edit_file", "input": {"path": "big.py", "old_text": "= 1",
+                                                       "new_text": "= one"}},
+                       {"text": "done"}])
+    await agent(editor, task="look")
+    [binary] = tool_results(emulator, 1)
+    assert binary["is_error"] and "binary" in binary["content"]
+    [long] = tool_results(emulator, 2)
+    assert len(long["content"]) < 21_000 and "read on with start_line" in long["content"]
+    [tail] = tool_results(emulator, 3)
+    assert tail["content"] == "LINE_4998 = 4998\nLINE_4999 = 4999\n"
+    [ambiguous] = tool_results(emulator, 4)
+    assert ambiguous["is_error"] and "occurs" in ambiguous["content"]

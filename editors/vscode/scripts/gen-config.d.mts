@@ -8,3 +8,4 @@ export declare function configurationFromSchema(schema: { properties: Record<str
   title: string;
   properties: Record<string, Record<string, unknown>>;
 };
+export declare function vscodeType(type: string | string[]): string | string[];

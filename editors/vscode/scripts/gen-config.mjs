@@ -3,7 +3,8 @@
 // description of the server's settings. `npm run gen-config` writes; `--check` only compares
 // (exit 1 when package.json is stale). test/configuration.test.ts checks the result too.
 //
-// Two deliberate differences from the schema:
+// Deliberate differences from the schema (a nullable setting is its plain type, see
+// vscodeType), and:
 // - `apiKey` is not a VS Code setting: "Ren: Set API key" keeps the key in VS Code's secret
 //   storage and hands it to the server in its environment (REN_API_KEY).
 // - the extension's own settings (`ren.server.path`, `ren.server.python`, `ren.trace.server`)
@@ -70,6 +71,18 @@ export const EXTENSION_PROPERTIES = {
   },
 };
 
+/**
+ * VS Code's Settings editor cannot edit a union type (it only offers "Edit in settings.json"),
+ * so a nullable setting (`["string", "null"]`, default null: "not set") is its plain type with
+ * no default there: left empty it is not set, and the extension sends only what the user set.
+ */
+export function vscodeType(type) {
+  if (Array.isArray(type) && type.length === 2 && type.includes("null")) {
+    return type.find((t) => t !== "null");
+  }
+  return type;
+}
+
 /** `maxTokens` -> `REN_MAX_TOKENS`, as the server names its environment variables. */
 export function envName(name) {
   return "REN_" + name.replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
@@ -90,8 +103,8 @@ export function configurationFromSchema(schema) {
       throw new Error(`settings.schema.json: ${name} has no description`);
     }
     const extras = EXTRAS[name] ?? {};
-    const property = { type: spec.type };
-    if ("default" in spec) {
+    const property = { type: vscodeType(spec.type) };
+    if ("default" in spec && spec.default !== null) {
       property.default = spec.default;
     }
     for (const keyword of CARRIED) {

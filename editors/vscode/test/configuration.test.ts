@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { configurationFromSchema } from "../scripts/gen-config.mjs";
+import { configurationFromSchema, vscodeType } from "../scripts/gen-config.mjs";
 import { PALETTE } from "../src/commands";
 import { LANGUAGES } from "../src/languages";
 import { EXTENSION_SETTINGS, serverSettings } from "../src/settings";
@@ -75,7 +75,10 @@ describe("contributes.configuration and settings.schema.json", () => {
         return;
       }
       for (const keyword of KEYWORDS) {
-        expect(property[keyword], `${keyword} of ren.${name}`).toEqual(spec[keyword]);
+        // A nullable setting is its plain type with no default in VS Code (vscodeType).
+        const expected =
+          keyword === "type" ? vscodeType(spec.type) : keyword === "default" && spec.default === null ? undefined : spec[keyword];
+        expect(property[keyword], `${keyword} of ren.${name}`).toEqual(expected);
       }
       expect(property.scope).toBe(spec["x-scope"]);
       expect(property.description).toBe(spec.description);

@@ -444,57 +444,52 @@ function M.generate(opts)
   M.execute(client, bufnr, 'ren.generate', arg)
 end
 
+--- Run `command` with `arg` from any buffer (the first ren client when this one has none);
+--- with a range in a buffer the client is attached to, the argument also gets {uri, range}.
+local function with_optional_range(opts, command, arg)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local attached = clients(bufnr)[1]
+  local client = attached or client_for(bufnr, true)
+  if not client then
+    return
+  end
+  if attached and (command == 'ren.ask' or (opts.range and opts.range > 0)) then
+    local range = M.command_range(bufnr, opts, client.offset_encoding or 'utf-16')
+    if range then
+      arg.uri, arg.range = vim.uri_from_bufnr(bufnr), range
+    end
+  end
+  M.execute(client, bufnr, command, arg, function(result)
+    if command == 'ren.agent' then
+      M.last_agent = result and result.session or M.last_agent
+    end
+  end)
+end
+
 --- :RenAsk {question} — answers in an output document; with a range, about that code.
 function M.ask(opts)
-  local bufnr = vim.api.nvim_get_current_buf()
   local question = opts and opts.args or ''
   if question == '' then
     notify('RenAsk: what is your question?', levels.WARN)
     return
   end
-  local attached = clients(bufnr)[1]
-  local client = attached or client_for(bufnr, true)
-  if not client then
-    return
-  end
-  local arg = { question = question }
-  if attached then
-    local range = M.command_range(bufnr, opts, client.offset_encoding or 'utf-16')
-    if range then
-      arg.uri, arg.range = vim.uri_from_bufnr(bufnr), range
-    end
-  end
-  M.execute(client, bufnr, 'ren.ask', arg)
+  with_optional_range(opts, 'ren.ask', { question = question })
 end
 
 --- :RenAgent {task} — plans, runs and verifies a multi-step change; the server asks before each
 --- command (Neovim shows it with vim.ui.select); with a range, the task is about that code.
 function M.agent(opts)
-  local bufnr = vim.api.nvim_get_current_buf()
   local task = opts and opts.args or ''
   if task == '' then
     notify('RenAgent: what should the agent do?', levels.WARN)
     return
   end
-  local attached = clients(bufnr)[1]
-  local client = attached or client_for(bufnr, true)
-  if not client then
-    return
-  end
   local arg = { task = task }
-  local verify = vim.b[bufnr].ren_verify or M.options.verify
+  local verify = vim.b[vim.api.nvim_get_current_buf()].ren_verify or M.options.verify
   if verify and verify ~= '' then
     arg.verify = verify
   end
-  if attached and opts.range and opts.range > 0 then
-    local range = M.command_range(bufnr, opts, client.offset_encoding or 'utf-16')
-    if range then
-      arg.uri, arg.range = vim.uri_from_bufnr(bufnr), range
-    end
-  end
-  M.execute(client, bufnr, 'ren.agent', arg, function(result)
-    M.last_agent = result and result.session or M.last_agent
-  end)
+  with_optional_range(opts, 'ren.agent', arg)
 end
 
 --- :RenUndo [session] — puts back the files that agent run changed (default: the last run),
