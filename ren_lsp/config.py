@@ -55,6 +55,9 @@ def _setting(default: Any, rule: Rule, *, secret: bool = False) -> Any:
     return attrs.field(default=default, repr=repr_, metadata={"rule": rule, "secret": secret})
 
 
+_BOOLEAN = Rule("true or false", boolean)
+
+
 def _masked_repr(value: str | None) -> str:
     return repr(MASK) if value is not None else "None"
 
@@ -116,13 +119,22 @@ class Settings:
     #: tokens (in and out, over every turn) one agent run may use
     agent__max_tokens: int = _setting(400_000, integer(1000, 10_000_000))
     #: pull requests open as drafts unless the command says ``draft: false``
-    pull_requests__draft: bool = _setting(True, Rule("true or false", boolean))
+    pull_requests__draft: bool = _setting(True, _BOOLEAN)
     #: None: guessed from the remote's host (GitHub for hosts it does not know)
     forge__provider: str | None = _setting(None, one_of(FORGES))
     #: None: derived from the remote (api.github.com, {host}/api/v3, /api/v4, /api/v1)
     forge__api_url: str | None = _setting(None, _URL)
     #: a command whose first line of output is the forge token, e.g. "gh auth token"
     forge__token_command: str | None = _setting(None, _TEXT)
+    #: inline completion as you type (automatic triggers); an explicit request always answers
+    completion__enabled: bool = _setting(False, _BOOLEAN)
+    #: milliseconds of quiet after a keystroke before the model is asked (adapts to typing)
+    completion__debounce_ms: int = _setting(150, integer(0, 2000))
+    #: the most lines one completion may insert (1: never more than the rest of the line)
+    completion__max_lines: int = _setting(12, integer(1, 200))
+    #: lines of the file before the cursor that a completion request carries (and half as
+    #: many after it)
+    completion__context_lines: int = _setting(120, integer(10, 2000))
 
 
 @attrs.frozen
@@ -215,7 +227,8 @@ def unknown_setting_problem(key: object, layer: str, value: object = None) -> st
     if close:
         return f"{problem} (did you mean {close[0]!r}?)"
     if isinstance(value, Mapping):
-        groups = f", or in the groups {', '.join(sorted(GROUPS))}" if GROUPS else ""
+        names = ", ".join(repr(g) for g in sorted(GROUPS))
+        groups = f", or in the group{'s' if len(GROUPS) > 1 else ''} {names}" if GROUPS else ""
         return f"{problem} (settings are not nested: put them at the top level{groups})"
     return problem
 

@@ -115,6 +115,26 @@ async def run_checks(settings: Settings, report: Report, *, api_key: str | None 
     report.ok(f"model '{reply.model or model}' answers: {first_line!r}")
 
 
+def completion_state(report: Report) -> None:
+    """What the running (or last) server saw of inline completion, from its state file."""
+    import json
+    from pathlib import Path
+
+    from ren_lsp.lsp.completion.engine import state_file
+
+    try:
+        state = json.loads(Path(state_file()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report.skip("inline completion: no failure recorded by the server")
+        return
+    if state.get("failing"):
+        # A note, not a failure: the checks above say whether the model answers now.
+        print(f"  note  inline completion failed {state.get('failures', 1)} time(s), last at "
+              f"{state.get('at')}: {state['failing']}")
+    else:
+        report.ok(f"inline completion works again (since {state.get('at')})")
+
+
 async def run_doctor(resolved: Resolved, *, emulator: bool = False) -> int:
     settings, api_key = resolved.settings, None
     async with contextlib.AsyncExitStack() as stack:
@@ -131,6 +151,7 @@ async def run_doctor(resolved: Resolved, *, emulator: bool = False) -> int:
         print("Checks:")
         report = Report()
         await run_checks(settings, report, api_key=api_key)
+        completion_state(report)
     print("All checks passed." if not report.failures else
           f"{report.failures} check(s) failed: see the fixes above.")
     return 1 if report.failures else 0

@@ -262,6 +262,13 @@ def available_grammars() -> list[str]:
     return [language for language in GRAMMARS if _GRAMMARS.get(language) is not None]
 
 
+def parser_for(language: str) -> Any | None:
+    """This thread's tree-sitter parser of a language, None without its grammar (inline
+    completion reads the syntax at the cursor with it)."""
+    grammar = _GRAMMARS.get(language)
+    return None if grammar is None else grammar[0]
+
+
 def extract(path: str, text: str) -> FileSymbols:
     """The symbols of a file, by its tree-sitter grammar when one is installed."""
     language = language_of(path)

@@ -18,6 +18,8 @@ __all__ = [
     "comment_prefix",
     "extract_fences",
     "find_definitions",
+    "infill",
+    "infill_parts",
     "input_tokens",
     "normalise_code",
     "reply_text",
@@ -105,9 +107,43 @@ def _last_user_text(body: dict[str, Any]) -> str:
     return ""
 
 
+# A fill-in-the-middle request as ren-lsp's completion prompt writes it: the file between
+# <FILE> and </FILE> lines, the cursor marked <CURSOR>.
+_INFILL = re.compile(r"^<FILE>\n(?P<file>.*)\n</FILE>$", re.M | re.S)
+INFILL_CALL = "ren_emulator_infill"
+
+
+def infill_parts(user: str) -> tuple[str, str] | None:
+    """(prefix, suffix) of a fill-in-the-middle request, None for any other request."""
+    match = _INFILL.search(user)
+    if match is None or "<CURSOR>" not in match["file"]:
+        return None
+    prefix, _, suffix = match["file"].partition("<CURSOR>")
+    return prefix, suffix
+
+
+def infill(prefix: str, suffix: str) -> str:
+    """The canned middle between ``prefix`` and ``suffix``: a call naming both lengths (so a
+    test can tell what arrived): the rest of the line mid-line, a block on a blank line or
+    after a line that opens one."""
+    call = f"{INFILL_CALL}({len(prefix)}, {len(suffix)})"
+    line = prefix.rsplit("\n", 1)[-1]
+    indent = line[: len(line) - len(line.lstrip())]
+    if not line.strip():
+        return f"result = {call}\n{indent}return result"
+    if line.rstrip().endswith((":", "{")):
+        return f"\n{indent}    return {call}"
+    # After a name or a value the line goes on with an operator, so the code stays valid.
+    return f" + {call}" if line[-1].isalnum() or line[-1] in "_)]" else call
+
+
 def reply_text(body: dict[str, Any]) -> str:
-    """The canned reply to a (valid) request: a rewritten code block or an explanation."""
+    """The canned reply to a (valid) request: the middle of a fill-in-the-middle request, a
+    rewritten code block or an explanation."""
     user = _last_user_text(body)
+    parts = infill_parts(user)
+    if parts is not None:
+        return infill(*parts)
     system = body.get("system")
     system = system if isinstance(system, str) else ""
     fences = extract_fences(user) + extract_fences(system)

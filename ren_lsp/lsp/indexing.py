@@ -169,6 +169,32 @@ class Indexing:
 
     # -- what a request carries ---------------------------------------------------------------
 
+    def definitions(self, names: list[str], *, uri: str | None = None,
+                    limit: int = 8) -> list[str]:
+        """Signatures of where ``names`` are defined in other indexed files ("sig  # path:line"),
+        for inline completion: dictionary lookups only, quick enough for every keystroke.
+        Secret and ignored files are never indexed, so never quoted."""
+        if self.engine is None or not names:
+            return []
+        index = self.engine.index
+        current = uri_path(uri) if uri else None
+        own = index.key_of(current) if current is not None else None
+        found: list[str] = []
+        with index.lock:
+            for name in names:
+                for key in sorted(index.defined_in.get(name, ())):
+                    record = index.records.get(key)
+                    if record is None or key == own:
+                        continue
+                    for definition in record.definitions:
+                        if definition.name == name:
+                            found.append(f"{definition.signature}  # {record.rel}:"
+                                         f"{definition.line + 1}")
+                            break
+                    if len(found) >= limit:
+                        return found
+        return found
+
     async def query(self, *, question: str = "", uri: str | None = None,
                     selection: str = "") -> ContextResult | None:
         """The context for a request, from what is indexed so far; None without an engine.

@@ -41,6 +41,8 @@ class RenLanguageServer(LanguageServer):
         self._model_factory = model_factory
         self._shown_problems: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
+        #: called with a document's URI on each didChange (inline completion drops stale work)
+        self.document_listeners: list[Callable[[str], None]] = []
 
     @property
     def settings(self) -> Settings:

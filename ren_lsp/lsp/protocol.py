@@ -3,6 +3,7 @@ service and features type against it instead of importing the server (no import 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class Server(Protocol):
     sessions: SessionManager
     edits: EditService
     indexing: Indexing
+    document_listeners: list[Callable[[str], None]]
 
     @property
     def settings(self) -> Settings: ...

@@ -68,6 +68,8 @@ def create_server(*, resolved: Resolved | None = None, redactor: RedactingFilter
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: RenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.edits.on_did_change(params)
+        for listener in ls.document_listeners:
+            listener(params.text_document.uri)
         ls.indexing.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -74,8 +74,12 @@ async def test_a_failing_check_is_fixed_and_verified(start_editor: StartEditor,
     assert "Fixed the sign in add." in text and "## Verified" in text
     message = await editor.wait_for_message(lambda m: "Verified" in m.message)
     assert message.type == types.MessageType.Info and session in message.message
-    history = (tmp_path / "state" / "ren-lsp" / "history.jsonl").read_text()
-    entry = json.loads(history.splitlines()[-1])
+    history = tmp_path / "state" / "ren-lsp" / "history.jsonl"
+    # The session writes its history as it ends, just after the message and the progress end.
+    line = await editor.wait_until(
+        lambda: history.exists() and history.read_text().splitlines()[-1:] or None,
+        what="the run in the history")
+    entry = json.loads(line[0])
     assert entry["command"] == "ren.agent" and entry["changed"] == ["calc.py"]
     assert editor.leaks(TEST_KEY) == []
 

@@ -26,7 +26,13 @@ from typing import Any
 import pytest
 
 from ren_lsp.emulator import Emulator, Fault
-from ren_lsp.emulator.replies import EXPLAIN_HEADER, REFACTOR_COMMENT, reply_text
+from ren_lsp.emulator.replies import (
+    EXPLAIN_HEADER,
+    REFACTOR_COMMENT,
+    infill,
+    infill_parts,
+    reply_text,
+)
 from tests.conftest import TEST_KEY, clean_env
 from tests.e2e.pr_support import COMMIT_ANSWER, PR_ANSWER, TOKEN, Setup
 
@@ -161,7 +167,9 @@ async def test_code_actions_explain_and_ask(nvim: str, project: Path, nvim_env: 
         "RenAsk output document")
     assert run.data["encoding"] in ("utf-8", "utf-16", "utf-32")
     assert run.data["actions_selection"] == ["Astra: Explain", "Astra: Refactor"]
-    assert run.data["actions_comment"] == ["Astra: Explain", "Astra: Generate from this comment"]
+    # Neovim 0.11 has no inline completion, so the cursor also gets it as an action.
+    assert run.data["actions_comment"] == ["Astra: Explain", "Astra: Generate from this comment",
+                                           "Astra: Complete here"]
     assert run.data["actions_diagnostic"] == ["Astra: Fix", "Astra: Explain", "Astra: Refactor"]
 
     explain, ask = emulator.requests  # listing code actions never called the network
@@ -283,3 +291,21 @@ async def test_ren_pull_request(nvim: str, nvim_env: dict[str, str], emulator: E
                                            "formatter” from ren/add-an-invoice-formatter")
     assert len(setup.forge.pulls) == 1 and setup.forge.pulls[0]["draft"] is True
     assert TOKEN not in json.dumps(run.data) and TOKEN not in run.stderr
+
+
+async def test_inline_completion_shows_ghost_text_and_accepts_it(
+        nvim: str, project: Path, nvim_env: dict[str, str], emulator: Emulator) -> None:
+    run = await run_nvim(nvim, "completion.lua", project, nvim_env)
+    run.assert_passed("a suggestion is shown", "the suggestion is accepted",
+                      "the ghost text is gone once accepted")
+    [request] = emulator.requests
+    assert request.body is not None
+    parts = infill_parts(str(request.body["messages"][-1]["content"]))
+    assert parts is not None
+    middle = infill(*parts)  # "result = …(n, m)\n    return result"
+    first, *rest = middle.split("\n")
+    [ghost] = run.data["ghost"]
+    assert (ghost["inline"], ghost["below"]) == (first, rest)  # shown, not inserted
+    assert middle not in run.data["before"]
+    assert "    " + middle + "\n    return items" in run.data["after"]
+    assert run.data["cursor"] == [ghost["row"] + 1 + len(rest), len(rest[-1])]

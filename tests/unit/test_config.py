@@ -270,8 +270,8 @@ def test_unknown_keys_are_reported_with_a_hint(toml) -> None:
         f"unknown setting 'max_tokens' in config file {path}; ignored (did you mean 'maxTokens'?)",
         f"unknown setting 'fooBar' in config file {path}; ignored",
         f"unknown setting 'ren' in config file {path}; ignored "
-        "(settings are not nested: put them at the top level, or in the groups "
-        "agent, forge, pullRequests)",
+        "(settings are not nested: put them at the top level, or in the groups 'agent', "
+        "'completion', 'forge', 'pullRequests')",
         "unknown setting 'temprature' in initializationOptions; ignored "
         "(did you mean 'temperature'?)",
         "unknown setting 'REN_MODEL' in initializationOptions; ignored (did you mean 'model'?)",
@@ -451,6 +451,8 @@ def strategy_for(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     for json_type in types:
         if json_type == "null":
             options.append(st.none())
+        elif json_type == "boolean":
+            options.append(st.booleans())
         elif "enum" in prop:
             options.append(st.sampled_from(prop["enum"]))
         elif "pattern" in prop:

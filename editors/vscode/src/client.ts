@@ -19,6 +19,7 @@ import {
 } from "vscode-languageclient/node";
 import { bundledWheel, installedWheel, privateEnv } from "./bundled";
 import { installBundled } from "./install";
+import { completionEnabled, inlineCompletionMiddleware } from "./completion";
 import { documentSelector } from "./languages";
 import { CrashPolicy } from "./errors";
 import { describe } from "./logging";
@@ -277,6 +278,7 @@ export class RenClient implements vscode.Disposable {
       },
       middleware: {
         handleWorkDoneProgress: (token, value, next) => this.progress.handle(token, value, next),
+        provideInlineCompletionItems: inlineCompletionMiddleware(completionEnabled),
         window: { showDocument: (params, token, next) => showDocument(params, token, next) },
         workspace: {
           configuration: async (params, token, next) => {

@@ -13,6 +13,7 @@ import {
   architectureRequest,
   askRequest,
   commentInstruction,
+  completeRequest,
   explainRequest,
   fixRequest,
   generateRequest,
@@ -41,6 +42,7 @@ export const PALETTE: readonly PaletteCommand[] = [
   { id: "ren.refactorSelection", title: "Refactor selection…", runs: "ren.refactor", needsEditor: true },
   { id: "ren.fixSelection", title: "Fix problems in selection", runs: "ren.fix", needsEditor: true },
   { id: "ren.generateCode", title: "Generate code after this line…", runs: "ren.generate", needsEditor: true },
+  { id: "ren.completeHere", title: "Complete here (one edit)", runs: "ren.complete", needsEditor: true },
   { id: "ren.askQuestion", title: "Ask about the codebase…", runs: "ren.ask" },
   { id: "ren.analyzeWorkspace", title: "Analyze architecture…", runs: "ren.analyzeArchitecture" },
   { id: "ren.runAgent", title: "Run agent…", runs: "ren.agent" },
@@ -130,6 +132,8 @@ export function commandHandlers(deps: CommandDeps): Record<string, () => Promise
       }
       return send(generateRequest(editor, instruction));
     },
+
+    "ren.completeHere": () => send(completeRequest(window.activeTextEditor)),
 
     "ren.askQuestion": async () => {
       const editor = window.activeTextEditor;

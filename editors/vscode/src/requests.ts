@@ -20,6 +20,7 @@ export type ServerCommand =
   | "ren.refactor"
   | "ren.fix"
   | "ren.generate"
+  | "ren.complete"
   | "ren.ask"
   | "ren.analyzeArchitecture"
   | "ren.agent"
@@ -223,6 +224,15 @@ export function generateRequest(editor: Editor | undefined, instruction: string)
   const { document, selection } = editor;
   const where = selection.isEmpty ? { position: selection.active } : { range: selection };
   return { command: "ren.generate", uri: document.uri, ...where, instruction: instruction.trim() };
+}
+
+/** Complete here: Astra's completion at the cursor, inserted as one edit. */
+export function completeRequest(editor: Editor | undefined): Built {
+  const problem = unsupported(editor);
+  if (problem !== undefined || editor === undefined) {
+    return { error: problem ?? "" };
+  }
+  return { command: "ren.complete", uri: editor.document.uri, position: editor.selection.active };
 }
 
 /** Ask: the question, and the selection when there is one in a file the server has. */

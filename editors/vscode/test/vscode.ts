@@ -109,6 +109,12 @@ export class CodeActionKind {
   }
 }
 
+/** As in VS Code's API (not the protocol's 1 and 2). */
+export enum InlineCompletionTriggerKind {
+  Invoke = 0,
+  Automatic = 1,
+}
+
 export enum StatusBarAlignment {
   Left = 1,
   Right = 2,

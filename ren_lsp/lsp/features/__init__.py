@@ -15,10 +15,11 @@ def register(server: Server) -> None:
         agent,
         analyze,
         cancel,
+        completion,
         explain,
         pullrequest,
         rewrite,
     )
 
-    for feature in (actions, explain, rewrite, analyze, agent, pullrequest, cancel):
+    for feature in (actions, explain, rewrite, analyze, agent, pullrequest, cancel, completion):
         feature.register(server)

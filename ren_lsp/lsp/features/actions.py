@@ -22,7 +22,8 @@ EXPLAIN = "refactor.ren.explain"
 REFACTOR = "refactor.rewrite.ren"
 FIX = "quickfix.ren"
 GENERATE = "refactor.rewrite.ren.generate"
-KINDS = [FIX, REFACTOR, GENERATE, EXPLAIN]
+COMPLETE = "refactor.rewrite.ren.complete"
+KINDS = [FIX, REFACTOR, GENERATE, COMPLETE, EXPLAIN]
 
 #: a comment line: #, //, --, /*, *, ;, % (Python, C family, Lua/SQL, Lisp, TeX…); the marker
 #: is followed by a blank, so `#include`, `#!`, `*ptr = 1;` and `--flag` are not comments.
@@ -106,6 +107,13 @@ def code_actions(ls: Server, params: types.CodeActionParams) -> list[types.CodeA
                 "Astra: Generate from this comment", GENERATE, "ren.generate",
                 {"uri": uri, "instruction": instruction,
                  "range": _range_dict(line_range(line, line))}))
+    text_caps = ls.client_capabilities.text_document
+    if empty and rng.start.line < len(lines) and (
+            text_caps is None or text_caps.inline_completion is None):
+        # Editors without inline completion (Helix) get it as an action: one edit.
+        actions.append(_action("Astra: Complete here", COMPLETE, "ren.complete",
+                               {"uri": uri, "position": {"line": rng.start.line,
+                                                         "character": rng.start.character}}))
     only = params.context.only
     if only:
         actions = [a for a in actions if any(str(a.kind).startswith(str(k)) for k in only)]

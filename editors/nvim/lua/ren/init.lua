@@ -28,6 +28,9 @@ M.defaults = {
   lsp = {},
   -- :RenAgent's verification command (a buffer's b:ren_verify wins), e.g. 'pytest -q'
   verify = nil,
+  -- inline completion (ghost text; built in on Neovim 0.12): keys in insert mode, or false.
+  -- Suggestions as you type need settings = { completion = { enabled = true } }.
+  completion = { accept = '<M-l>', trigger = '<M-\\>' },
 }
 -- end snippet
 
@@ -622,6 +625,21 @@ end
 
 local group
 
+--- Inline completion for the buffers ren-lsp attaches to (unless `completion = false`).
+local function on_attach(ev)
+  local client = vim.lsp.get_client_by_id(ev.data.client_id)
+  if not client or client.name ~= M.name or M.options.completion == false then
+    return
+  end
+  local config = client.config or {}
+  local enabled = vim.tbl_get(M.options, 'settings', 'completion', 'enabled')
+    or vim.tbl_get(config, 'settings', 'ren', 'completion', 'enabled')
+    or vim.tbl_get(config, 'init_options', 'completion', 'enabled')
+  local opts = vim.tbl_extend('force', M.options.completion or {},
+    { settings = { completion = { enabled = enabled == true } } })
+  require('ren.completion').attach(ev.buf, client, opts)
+end
+
 --- Commands and progress; idempotent (plugin/ren.lua calls it, so does setup()).
 function M.init()
   if group then
@@ -630,6 +648,7 @@ function M.init()
   group = vim.api.nvim_create_augroup('ren', { clear = true })
   M.create_commands()
   vim.api.nvim_create_autocmd('LspProgress', { group = group, callback = on_progress })
+  vim.api.nvim_create_autocmd('LspAttach', { group = group, callback = on_attach })
 end
 
 --- Options (see M.defaults) and, unless `enable = false`, start ren-lsp for file buffers.
