@@ -77,7 +77,7 @@ async def test_a_failing_check_is_fixed_and_verified(start_editor: StartEditor,
     history = tmp_path / "state" / "ren-lsp" / "history.jsonl"
     # The session writes its history as it ends, just after the message and the progress end.
     line = await editor.wait_until(
-        lambda: history.exists() and history.read_text().splitlines()[-1:] or None,
+        lambda: (history.exists() and history.read_text().splitlines()[-1:]) or None,
         what="the run in the history")
     entry = json.loads(line[0])
     assert entry["command"] == "ren.agent" and entry["changed"] == ["calc.py"]
