@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from ren_lsp.emulator.replies import comment_prefix
+
 __all__ = ["Played", "Step", "last_tool_result", "parse_steps", "play"]
 
 _PLACEHOLDER = re.compile(r"\{last_(result|error)\}")
@@ -166,3 +168,40 @@ def play(steps: Sequence[Step], body: dict[str, Any]) -> Played | None:
             )
         )
     return Played(tool=step.tool, input=dict(step.input))
+
+
+_TASK_PATH = re.compile(r"(?<![\w/.-])([\w][\w./-]*\.[A-Za-z]{1,5})\b")
+DEFAULT_EDIT_NOTE = "edited by the Ren emulator (canned, not AI)"
+
+
+def default_agent(body: dict[str, Any]) -> Played | None:
+    """Without a scripted conversation, a request of ren-lsp's agent (a first turn that starts
+    with "Task:", with `read_file` and `edit_file` offered) gets a plausible agent: it reads the
+    file the task names, marks its first line (unique in the file) with a comment, and finishes.
+    None for every other request (a plain canned reply)."""
+    offered = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
+    messages = body.get("messages") or []
+    first = messages[0].get("content") if messages and isinstance(messages[0], dict) else None
+    task = first if isinstance(first, str) else _result_text(first or [])
+    if not {"read_file", "edit_file"} <= offered or not task.startswith("Task:"):
+        return None
+    found = _TASK_PATH.search(task.splitlines()[0])
+    if found is None:
+        return Played(text="Ren emulator (canned, not AI): the task names no file, so I changed "
+                      "nothing.")
+    path = found.group(1)
+    index = _assistant_turns(body)
+    result = last_tool_result(body)
+    if index == 0:
+        return Played(tool="read_file", input={"path": path})
+    if index == 1 and result is not None and not result[1]:
+        lines = [line for line in result[0].splitlines() if line.strip()]
+        line = next((x for x in lines if result[0].count(x) == 1), None)
+        if line is not None:
+            marker = comment_prefix(path.rsplit(".", 1)[-1])
+            edited = f"{line}  {marker} {DEFAULT_EDIT_NOTE}"
+            return Played(tool="edit_file",
+                          input={"path": path, "old_text": line, "new_text": edited})
+    outcome = "edited it" if result is not None and not result[1] else \
+        f"could not edit it ({result[0][:200] if result else 'nothing read'})"
+    return Played(text=f"Ren emulator (canned, not AI): I read `{path}` and {outcome}.")

@@ -19,7 +19,7 @@ import attrs
 from aiohttp import web
 
 from ren_lsp.emulator import replies
-from ren_lsp.emulator.conversation import Step, play
+from ren_lsp.emulator.conversation import Step, default_agent, play
 from ren_lsp.emulator.faults import Fault, RecordedRequest
 
 __all__ = [
@@ -118,7 +118,8 @@ def plan_reply(
     """Decide the reply to a valid (internal) request.
 
     In order: the fault's `tool_use` (when that tool was offered), the fault's `text`, the
-    conversation's step for this request, the canned reply. `deltas` and `stop_reason` of the
+    conversation's step for this request (without one, the default agent of an agent
+    request), the canned reply. `deltas` and `stop_reason` of the
     fault apply to whichever text that gives.
     """
     fault = fault or Fault()
@@ -128,7 +129,9 @@ def plan_reply(
         "input_tokens": replies.input_tokens(body),
     }
     tool = _chosen_tool(body, fault.tool_use)
-    played = play(conversation, body) if tool is None and fault.text is None else None
+    played = None
+    if tool is None and fault.text is None:
+        played = play(conversation, body) if conversation else default_agent(body)
     if tool is not None or (played is not None and played.tool is not None):
         if tool is not None:
             name, tool_input = tool["name"], replies.build_tool_input(tool["input_schema"])

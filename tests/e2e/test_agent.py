@@ -391,3 +391,18 @@ async def test_binary_files_are_refused_and_long_results_are_cut(start_editor: S
     assert tail["content"] == "LINE_4998 = 4998\nLINE_4999 = 4999\n"
     [ambiguous] = tool_results(emulator, 4)
     assert ambiguous["is_error"] and "occurs" in ambiguous["content"]
+
+
+async def test_the_emulator_plays_a_default_agent(start_editor: StartEditor,
+                                                  emulator: Emulator, project: Path) -> None:
+    # No conversation scripted: the emulator reads the file the task names, marks its first
+    # line, and finishes (what the demo and a first try on the emulator get).
+    editor = await start_editor(workspace=project)
+    _, summary, _ = await agent(editor, task="tidy calc.py")
+    assert summary.startswith("Done (no verification command); 2 steps, 1 file changed")
+    assert (project / "calc.py").read_text() == (
+        "def add(a, b):  # edited by the Ren emulator (canned, not AI)\n    return a - b\n")
+    assert "I read `calc.py` and edited it." in transcript(editor)
+    emulator.reset()
+    _, summary, _ = await agent(editor, task="tidy something")
+    assert summary.startswith("Done (no verification command); 0 steps")
