@@ -8,7 +8,6 @@ the password the git credential helper holds for the host. Never logged, never i
 from __future__ import annotations
 
 import asyncio
-import shlex
 from collections.abc import Mapping
 
 from ren_lsp.forge.git import Git, GitError
@@ -40,32 +39,15 @@ async def resolve_token(provider: str, remote: Remote, git: Git, env: Mapping[st
 
 
 async def _from_command(command: str, timeout: float) -> str:  # noqa: ASYNC109
+    from ren_lsp.keys import secret_from_command
+
     what = f"forge.tokenCommand `{command}`"
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise TokenError(f"{what} could not be parsed ({exc})") from None
-    if not argv:
+    # A password manager may take seconds: never on the event loop.
+    token = await asyncio.to_thread(secret_from_command, command, what, TokenError,
+                                    timeout=timeout)
+    if token is None:
         raise TokenError(f"{what} is empty")
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL)
-    except OSError as exc:
-        raise TokenError(f"{what} could not be run ({exc.strerror})") from None
-    try:
-        out, _ = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise TokenError(f"{what} did not finish within {timeout:g} s") from None
-    if process.returncode != 0:
-        raise TokenError(f"{what} failed with exit status {process.returncode} (run it in a "
-                         "terminal to see why)")
-    lines = out.decode("utf-8", "replace").strip().splitlines()
-    if not lines:
-        raise TokenError(f"{what} printed nothing")
-    return lines[0].strip()
+    return token
 
 
 async def _from_credential_helper(git: Git, remote: Remote) -> str | None:
