@@ -236,6 +236,7 @@ async def test_paths_outside_symlinks_out_and_secrets_are_refused(start_editor: 
     (outside / "notes.txt").write_text("OUTSIDE-TEXT-42")
     (project / "link").symlink_to(outside)
     (project / ".env").write_text("TOKEN=DOTENV-SECRET-7\n")
+    (project / "settings.py").write_text('PASSWORD = "hunter2-in-settings"\n')
     editor = await start_editor(workspace=project)
     emulator.converse([{"tool": "read_file", "input": {"path": "../outside/notes.txt"}},
                        {"tool": "read_file", "input": {"path": "link/notes.txt"}},
@@ -243,12 +244,16 @@ async def test_paths_outside_symlinks_out_and_secrets_are_refused(start_editor: 
                        {"tool": "read_file", "input": {"path": str(outside / "notes.txt")}},
                        {"tool": "create_file", "input": {"path": "link/new.txt",
                                                          "content": "x"}},
+                       {"tool": "read_file", "input": {"path": "settings.py"}},
                        {"text": "done"}])
     await agent(editor, task="read everything")
+    [settings] = tool_results(emulator, 6)
+    assert "<redacted:" in settings["content"], "a secret inside a file is redacted"
     results = [tool_results(emulator, i)[0] for i in range(1, 6)]
     assert all(r["is_error"] and r["content"].startswith("refused") for r in results), results
     sent = json.dumps([r.body for r in emulator.requests])
     assert "OUTSIDE-TEXT-42" not in sent and "DOTENV-SECRET-7" not in sent
+    assert "hunter2-in-settings" not in sent
     assert not (outside / "new.txt").exists()
 
 

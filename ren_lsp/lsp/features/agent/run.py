@@ -140,8 +140,12 @@ class AgentRun:
         outcome = await self.tools.run(call.name, call.input)
         self._show(outcome)
         self._guard(call, outcome)
-        return ToolResult(call.id, self.s.redact(outcome.content), outcome.is_error,
-                          name=call.name)
+        # What a tool read or printed leaves the machine: secrets in it are redacted, as in the
+        # repository context (a key in a config file, a token in a command's output).
+        from ren_lsp.context.secrets import redact
+
+        content, _ = redact(outcome.content, self.ls.settings.secret_patterns)
+        return ToolResult(call.id, self.s.redact(content), outcome.is_error, name=call.name)
 
     def _show(self, outcome: Outcome) -> None:
         mark = "✗" if outcome.is_error else "→"
