@@ -132,6 +132,17 @@ async def test_commands_are_skipped_run_or_stopped_as_the_user_chooses(
     assert len(emulator.requests) == 3, "Stop ends the run: no further model turn"
 
 
+async def test_commands_never_see_the_model_key(start_editor: StartEditor, emulator: Emulator,
+                                                project: Path) -> None:
+    editor = await start_editor(workspace=project,
+                                init_options={"agent": {"allowedCommands": ["env"]}})
+    emulator.converse([{"tool": "run_command", "input": {"command": "env"}}, {"text": "ok"}])
+    await agent(editor, task="show the environment")
+    [result] = tool_results(emulator, 1)
+    assert "status 0" in result["content"] and "PATH=" in result["content"]
+    assert TEST_KEY not in result["content"] and "REN_API_KEY" not in result["content"]
+
+
 async def test_run_all_of_a_program_asks_once(start_editor: StartEditor, emulator: Emulator,
                                               project: Path) -> None:
     editor = await start_editor(workspace=project)

@@ -159,7 +159,7 @@ class CommandRunner:
         proc = await asyncio.create_subprocess_shell(
             command, cwd=self.root, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True, env={**os.environ, "CI": "1", "GIT_TERMINAL_PROMPT": "0"})
+            start_new_session=True, env=command_env())
         chunks: list[bytes] = []
 
         async def read() -> None:
@@ -185,6 +185,18 @@ class CommandRunner:
             raise
         output = b"".join(chunks).decode("utf-8", "replace")
         return Finished(code, output, time.monotonic() - started)
+
+
+#: the model keys ren-lsp holds: a command the agent runs never inherits them
+MODEL_KEYS = ("REN_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "REN_API_KEY_COMMAND")
+
+
+def command_env() -> dict[str, str]:
+    """The environment of an agent's command: the server's, without the model keys, no
+    prompts (git would wait on a terminal nobody sees)."""
+    env = {k: v for k, v in os.environ.items() if k not in MODEL_KEYS}
+    env.update(CI="1", GIT_TERMINAL_PROMPT="0")
+    return env
 
 
 def _kill(pgid: int) -> None:
