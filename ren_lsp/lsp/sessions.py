@@ -51,6 +51,8 @@ class Context:
 
 
 Body = Callable[["Session"], Awaitable[str]]
+#: the progress bar's first message, until the session says more
+STARTING = "waiting for Astra…"
 
 
 class Session:
@@ -59,7 +61,8 @@ class Session:
     ``answer`` is all text the model sent in this session (every turn), so none is lost.
     """
 
-    def __init__(self, manager: SessionManager, command: str, title: str) -> None:
+    def __init__(self, manager: SessionManager, command: str, title: str,
+                 starting: str = STARTING) -> None:
         self.id = uuid.uuid4().hex[:8]
         self.command = command
         self.title = title
@@ -75,7 +78,7 @@ class Session:
         self._tokens = 0
         #: False once the result is being applied: that is not interrupted half-way
         self.cancellable = True
-        self.starting = "waiting for Astra…"
+        self.starting = starting
 
     @property
     def answer(self) -> str:
@@ -224,12 +227,11 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self._slots = Slots(lambda: self.ls.settings.max_sessions)
 
-    def run(self, command: str, title: str, body: Body, *, starting: str = "waiting for Astra…",
+    def run(self, command: str, title: str, body: Body, *, starting: str = STARTING,
             **history: Any) -> dict[str, str]:
         """Run ``body`` as a session in the background; the command's answer, at once.
         ``starting`` is the progress bar's first message."""
-        session = Session(self, command, title)
-        session.starting = starting
+        session = Session(self, command, title, starting)
         session.history.update(history)
         self.sessions[session.id] = session
         session.task = asyncio.get_running_loop().create_task(

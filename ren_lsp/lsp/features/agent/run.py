@@ -149,10 +149,10 @@ class AgentRun:
 
     def _show(self, outcome: Outcome) -> None:
         mark = "✗" if outcome.is_error else "→"
-        summary = outcome.summary or outcome.content.splitlines()[0][:100]
-        text = f"{mark} {summary}\n"
+        first = (outcome.content.splitlines() or [""])[0]
+        text = f"{mark} {outcome.summary or first[:100]}\n"
         if outcome.is_error and outcome.summary:
-            text += f"\n> {outcome.content.splitlines()[0]}\n"
+            text += f"\n> {first}\n"
         if outcome.diff:
             text += f"\n{prompts.fence(outcome.diff, 'diff')}\n"
         self.doc.append(text)

@@ -8,6 +8,7 @@ Results are bounded: a long file or output is cut with a note saying how to read
 from __future__ import annotations
 
 import difflib
+import functools
 import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,14 @@ class Outcome:
     exit_code: int | None = None
 
 
+@functools.cache
+def _validator(name: str) -> Any:
+    """A tool's input validator, built once (jsonschema is imported on first use)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(next(t for t in TOOLS if t.name == name).input_schema)
+
+
 class ToolError(Exception):
     """A tool refused or failed; the message goes back to the model as an ``is_error`` result."""
 
@@ -97,14 +106,12 @@ class Tools:
 
     async def run(self, name: str, args: dict[str, Any]) -> Outcome:
         """Check ``args`` against the tool's schema, then run it; errors become results."""
-        from jsonschema import Draft202012Validator
         from jsonschema.exceptions import best_match
 
-        tool = next((t for t in TOOLS if t.name == name), None)
-        if tool is None:
+        if name not in TOOL_NAMES:
             return Outcome(f"There is no tool '{name}'; the tools are {', '.join(TOOL_NAMES)}.",
                            True, "unknown tool")
-        error = best_match(Draft202012Validator(tool.input_schema).iter_errors(args))
+        error = best_match(_validator(name).iter_errors(args))
         if error is not None:
             where = ".".join(str(p) for p in error.absolute_path)
             return Outcome(f"Bad input for {name}: {where + ': ' if where else ''}"

@@ -19,13 +19,9 @@ if TYPE_CHECKING:
 
 
 def _current(ls: Server, path: Path) -> str | None:
+    """The file's text as the user sees it: its buffer when open, else the disk."""
     doc = ls.workspace.text_documents.get(path.as_uri())
-    if doc is not None:
-        return doc.source
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    return doc.source if doc is not None else _disk(path)
 
 
 def undo(ls: Server, session: str) -> dict[str, str]:
