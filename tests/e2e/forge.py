@@ -63,6 +63,8 @@ class LocalForge:
         #: slug -> the fork's parent slug (None for a repository of its own)
         self.repos: dict[str, str | None] = {f"{OWNER}/{REPO}": None}
         self._read_only: set[str] = set()
+        #: what the API says each repository's default branch is (main unless set)
+        self.default_branches: dict[str, str] = {}
         self.git_requests: list[tuple[str, str, str | None]] = []  # method, path, user
         self.pulls: list[dict[str, Any]] = []
         self._failures: list[tuple[str | None, int, Any, dict[str, str]]] = []
@@ -218,7 +220,8 @@ class LocalForge:
         parent = self.repos[slug]
         data: dict[str, Any] = {
             "full_name": slug, "name": name, "owner": {"login": owner},
-            "default_branch": "main", "html_url": f"{self.base}/{slug}",
+            "default_branch": self.default_branches.get(slug, "main"),
+            "html_url": f"{self.base}/{slug}",
             "fork": parent is not None,
             "permissions": {"pull": True, "push": slug not in self._read_only}}
         if parent is not None:
