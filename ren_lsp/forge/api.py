@@ -180,23 +180,36 @@ class Forge:
         return attrs.evolve(self.remote, owner=owner, repo=repo) if owner and repo else None
 
 
-class GitHub(Forge):
-    provider = "github"
-
-    def headers(self) -> dict[str, str]:
-        return {**super().headers(), "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28"}
+class _Repos(Forge):
+    """GitHub and Gitea: repositories at ``/repos/{owner}/{repo}``, whose ``GET`` says
+    ``fork``, ``parent`` (the repository it was forked from) and ``permissions.push``."""
 
     def _repo(self, remote: Remote | None = None) -> str:
         remote = remote or self.target
         return f"/repos/{quote(remote.owner)}/{quote(remote.repo)}"
 
     async def repository(self) -> RepoInfo:
-        # GET /repos/{owner}/{repo}: `fork`, and `parent` (the repository it was forked from).
         response = await self.request("GET", self._repo(self.remote))
         if response.status_code != 200:
             raise self.fail(response, "look up the repository", repository=self.remote)
-        return _fork_info(self, self._json(response))
+        data = self._json(response)
+        parent = None
+        raw = data.get("parent")
+        if data.get("fork") and isinstance(raw, dict):
+            named = self._named(raw.get("full_name"))
+            if named is not None:
+                parent = Parent(named, raw.get("default_branch") or None)
+        permissions = data.get("permissions")
+        push = permissions.get("push") if isinstance(permissions, dict) else None
+        return RepoInfo(parent, push if isinstance(push, bool) else None)
+
+
+class GitHub(_Repos):
+    provider = "github"
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28"}
 
     async def find_open(self, branch: str) -> PullRequest | None:
         response = await self.request("GET", self._repo() + "/pulls", params={
@@ -304,22 +317,11 @@ class GitLab(Forge):
         raise self.fail(response, "open the merge request")
 
 
-class Gitea(Forge):
+class Gitea(_Repos):
     provider = "gitea"
 
     def headers(self) -> dict[str, str]:
         return {**super().headers(), "Authorization": f"token {self._token}"}
-
-    def _repo(self, remote: Remote | None = None) -> str:
-        remote = remote or self.target
-        return f"/repos/{quote(remote.owner)}/{quote(remote.repo)}"
-
-    async def repository(self) -> RepoInfo:
-        # GET /repos/{owner}/{repo}: `fork`, `parent` (a Repository), `permissions.push`.
-        response = await self.request("GET", self._repo(self.remote))
-        if response.status_code != 200:
-            raise self.fail(response, "look up the repository", repository=self.remote)
-        return _fork_info(self, self._json(response))
 
     async def find_open(self, branch: str) -> PullRequest | None:
         response = await self.request("GET", self._repo() + "/pulls", params={"state": "open"})
@@ -349,19 +351,6 @@ class Gitea(Forge):
 
 
 FORGES: dict[str, type[Forge]] = {"github": GitHub, "gitlab": GitLab, "gitea": Gitea}
-
-
-def _fork_info(forge: Forge, data: dict[str, Any]) -> RepoInfo:
-    """GitHub's and Gitea's repository: ``fork`` with its ``parent``, ``permissions.push``."""
-    parent = None
-    raw = data.get("parent")
-    if data.get("fork") and isinstance(raw, dict):
-        named = forge._named(raw.get("full_name"))
-        if named is not None:
-            parent = Parent(named, raw.get("default_branch") or None)
-    permissions = data.get("permissions")
-    push = permissions.get("push") if isinstance(permissions, dict) else None
-    return RepoInfo(parent, push if isinstance(push, bool) else None)
 
 
 def _int(value: object) -> int | None:

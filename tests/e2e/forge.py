@@ -53,6 +53,15 @@ def git(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    """``app`` on a free loopback port: its runner (to clean up) and the port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 class LocalForge:
     def __init__(self, root: Path, *, token: str) -> None:
         self.root = root / "forge"
@@ -81,11 +90,7 @@ class LocalForge:
         app.router.add_route("*", "/api/v3/repos/{owner}/{repo}/pulls", self._pulls)
         app.router.add_route("GET", "/api/v3/repos/{owner}/{repo}", self._repository)
         app.router.add_route("*", "/{path:.*\\.git/.*}", self._git)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

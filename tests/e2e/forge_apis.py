@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from tests.e2e.forge import LocalForge, Recorded, git
+from tests.e2e.forge import LocalForge, Recorded, git, serve
 
 GITLAB_FIELDS = {"source_branch", "target_branch", "title", "description", "target_project_id",
                  "assignee_id", "assignee_ids", "reviewer_ids", "labels", "milestone_id",
@@ -44,11 +44,7 @@ class ForgeApi:
     async def __aenter__(self) -> ForgeApi:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -129,3 +129,13 @@ def secrets_absent(editor: Editor, setup: Setup) -> None:
     for path in (setup.tmp_path / "state").rglob("*"):
         if path.is_file():
             assert TOKEN not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+@pytest.fixture
+async def fork_forge(tmp_path: Path) -> AsyncIterator[LocalForge]:
+    """acme/shop seeded, and dana/shop forked from it (no clone yet: each test makes the one
+    its story needs)."""
+    async with LocalForge(tmp_path, token=TOKEN) as forge:
+        seed_shop(forge, tmp_path)
+        forge.fork("dana")
+        yield forge

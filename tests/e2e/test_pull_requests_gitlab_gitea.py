@@ -4,28 +4,17 @@ does not allow (tests/e2e/forge_apis.py). Real git, the real server, the emulato
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from ren_lsp.emulator import Emulator
 from tests.e2e.conftest import StartEditor
 from tests.e2e.forge import LocalForge
 from tests.e2e.forge_apis import ForgeApi
-from tests.e2e.pr_support import TOKEN, Setup, git_shim, run_pr, secrets_absent, seed_shop, start
+from tests.e2e.pr_support import TOKEN, Setup, git_shim, run_pr, secrets_absent, start
 
 PARENT, FORK = "acme/shop", "dana/shop"
 GIVEN = {"title": "Format totals", "body": "Adds format_total.", "yes": True}
 BRANCH = "ren/format-totals"
-
-
-@pytest.fixture
-async def forge(tmp_path: Path) -> AsyncIterator[LocalForge]:
-    async with LocalForge(tmp_path, token=TOKEN) as local:
-        seed_shop(local, tmp_path)
-        local.fork("dana")
-        yield local
 
 
 def clone(forge: LocalForge, tmp_path: Path, *, upstream: str | None = None) -> Setup:
@@ -42,12 +31,12 @@ def env(api: ForgeApi) -> dict[str, str]:
 
 
 async def test_gitlab_a_merge_request_from_a_fork(start_editor: StartEditor, emulator: Emulator,
-                                                  forge: LocalForge, tmp_path: Path) -> None:
-    setup = clone(forge, tmp_path)
-    async with ForgeApi(forge, "gitlab") as api:
+                                                  fork_forge: LocalForge, tmp_path: Path) -> None:
+    setup = clone(fork_forge, tmp_path)
+    async with ForgeApi(fork_forge, "gitlab") as api:
         editor = await start(start_editor, setup, emulator, **env(api))
         end = await run_pr(editor, GIVEN)
-        url = f"{forge.base}/{PARENT}/-/merge_requests/1"
+        url = f"{fork_forge.base}/{PARENT}/-/merge_requests/1"
         assert end == f"Opened: {url}", [(r.method, r.path, r.response) for r in api.requests]
         lookup, listed, created = api.requests
         # GET /projects/:id of the pushed project, the URL-encoded path as its id.
@@ -72,12 +61,12 @@ async def test_gitlab_a_merge_request_from_a_fork(start_editor: StartEditor, emu
 
 
 async def test_gitlab_with_an_upstream_remote(start_editor: StartEditor, emulator: Emulator,
-                                              forge: LocalForge, tmp_path: Path) -> None:
-    setup = clone(forge, tmp_path, upstream=PARENT)
-    async with ForgeApi(forge, "gitlab") as api:
+                                              fork_forge: LocalForge, tmp_path: Path) -> None:
+    setup = clone(fork_forge, tmp_path, upstream=PARENT)
+    async with ForgeApi(fork_forge, "gitlab") as api:
         editor = await start(start_editor, setup, emulator, **env(api))
         end = await run_pr(editor, {**GIVEN, "draft": False})
-        assert end == f"Opened: {forge.base}/{PARENT}/-/merge_requests/1"
+        assert end == f"Opened: {fork_forge.base}/{PARENT}/-/merge_requests/1"
         [created] = [r for r in api.requests if r.method == "POST"]
         # The upstream remote names the parent; its id is asked for (target_project_id).
         assert created.body["target_project_id"] == api.ids[PARENT]
@@ -87,12 +76,12 @@ async def test_gitlab_with_an_upstream_remote(start_editor: StartEditor, emulato
 
 
 async def test_gitea_a_pull_request_from_a_fork(start_editor: StartEditor, emulator: Emulator,
-                                                forge: LocalForge, tmp_path: Path) -> None:
-    setup = clone(forge, tmp_path)
-    async with ForgeApi(forge, "gitea") as api:
+                                                fork_forge: LocalForge, tmp_path: Path) -> None:
+    setup = clone(fork_forge, tmp_path)
+    async with ForgeApi(fork_forge, "gitea") as api:
         editor = await start(start_editor, setup, emulator, **env(api))
         end = await run_pr(editor, GIVEN)
-        url = f"{forge.base}/{PARENT}/pulls/1"
+        url = f"{fork_forge.base}/{PARENT}/pulls/1"
         assert end == f"Opened: {url}", [(r.method, r.path, r.response) for r in api.requests]
         lookup, listed, created = api.requests
         assert (lookup.method, lookup.path) == ("GET", "/api/v1/repos/dana/shop")
