@@ -72,6 +72,8 @@ class LocalForge:
         #: slug -> the fork's parent slug (None for a repository of its own)
         self.repos: dict[str, str | None] = {f"{OWNER}/{REPO}": None}
         self._read_only: set[str] = set()
+        #: answers for the next repository lookups instead of the repository: (status, body)
+        self.lookup_failures: list[tuple[int, Any]] = []
         #: what the API says each repository's default branch is (main unless set)
         self.default_branches: dict[str, str] = {}
         self.git_requests: list[tuple[str, str, str | None]] = []  # method, path, user
@@ -239,7 +241,9 @@ class LocalForge:
                           dict(request.headers), None)
         self.lookups.append(record)
         slug = f"{request.match_info['owner']}/{request.match_info['repo']}"
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if self.lookup_failures:
+            record.status, record.response = self.lookup_failures.pop(0)
+        elif request.headers.get("Authorization") != f"Bearer {self.token}":
             record.status, record.response = 401, {"message": "Bad credentials"}
         elif slug not in self.repos:
             record.status, record.response = 404, {"message": "Not Found"}

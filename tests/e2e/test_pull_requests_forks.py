@@ -141,3 +141,22 @@ async def test_no_push_access_says_to_fork_and_the_fork_remote_then_works(
     assert "push -u fork refs/heads/ren/format-totals:refs/heads/ren/format-totals" \
         in setup.argv()
     secrets_absent(editor, setup)
+
+
+async def test_when_the_forge_cannot_say_it_is_a_fork_the_question_says_so(
+        start_editor: StartEditor, emulator: Emulator, fork_forge: LocalForge,
+        tmp_path: Path) -> None:
+    fork_forge.lookup_failures.append((502, {"message": "Bad gateway"}))
+    setup = user_clone(fork_forge, tmp_path, FORK)
+    setup.change_files()
+    editor = await start(start_editor, setup, emulator)
+    editor.message_answers.append("Cancel")
+    end = await run_pr(editor, {"title": "Format totals", "body": ""})
+    assert end == "Cancelled: nothing pushed"
+    [question] = editor.message_requests
+    assert question.message.startswith(
+        f"Create a draft pull request “Format totals” from ren/format-totals into main on "
+        f"{FORK}? (the forge could not say whether {FORK} is a fork (the forge failed (502) "
+        "while trying to look up the repository: it may be down; run the command again "
+        "later): add the parent as the `upstream` remote to open it there)")
+    assert fork_forge.requests == [] and "ren/format-totals" not in fork_forge.branches(FORK)

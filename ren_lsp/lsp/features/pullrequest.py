@@ -88,8 +88,11 @@ async def _propose(s: Session, root: Path, arg: PullRequestArgs) -> str:
             head = forge.head_label(branch) if forge.parent is not None else branch
             where = f"from {head} into {plan.base} on {forge.target.slug}"
             if not arg.yes:
-                confirmed = await _confirm(s, doc, f"Create a {kind} “{title}” {where}?",
-                                           branch)
+                # A fork the forge could not confirm: said before anything goes public.
+                unsure = f" ({target.note}: add the parent as the `upstream` remote to open " \
+                    "it there)" if target.note else ""
+                confirmed = await _confirm(s, doc, f"Create a {kind} “{title}” {where}?"
+                                           + unsure, branch)
                 if isinstance(confirmed, str):
                     return confirmed
                 title, body = confirmed
