@@ -129,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                "architecture": architecture_cli.run, "agent": _agent}[args.command]
     try:
         code = handler(args)
-        sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
+        if not sys.stdout.closed:  # serving closes it at exit
+            sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
