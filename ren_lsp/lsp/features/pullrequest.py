@@ -126,6 +126,9 @@ async def _forge(s: Session, git: Git, remote_url: str) -> tuple[Forge, str, str
     from ren_lsp.forge.token import USERNAMES, VARIABLES, resolve_token
 
     settings = s.ls.settings
+    refused = s.ls.resolved.blocking_error("forge__provider", "forge__api_url")
+    if refused is not None:  # an invalid forge setting never falls back to a guessed API
+        raise SessionError(refused)
     remote = parse_remote_url(remote_url)
     provider = provider_for(remote, settings.forge__provider)
     token = await resolve_token(provider, remote, git, os.environ,
