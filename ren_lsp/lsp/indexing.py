@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 #: seconds of quiet after a keystroke before the file is indexed again
 DEBOUNCE = 0.3
+#: a large build's worker processes run this much below the server: requests come first
+WORKER_NICENESS = 5
 
 
 class Indexing:
@@ -55,7 +57,8 @@ class Indexing:
         """Create the engine for the workspace's folders and build it in the background."""
         from ren_lsp.context import ContextEngine
 
-        self.engine = ContextEngine(self.roots(), self.ls.settings)
+        self.engine = ContextEngine(self.roots(), self.ls.settings,
+                                    worker_niceness=WORKER_NICENESS)
         self._rebuild()
 
     async def _build(self) -> None:
@@ -66,8 +69,9 @@ class Indexing:
             return  # no folder: requests still get the current file's context
         progress = Progress(self.ls, "Indexing workspace")
         await progress.begin("listing files…")
-        # Parsing in a worker thread holds the GIL in long stretches: hand it back to the
-        # thread answering the editor more often while indexing (5 ms by default).
+        # A small build parses in a worker thread, which holds the GIL in long stretches: hand
+        # it back to the thread answering the editor more often while indexing (5 ms by
+        # default). A large one parses in worker processes.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         last = [0]
@@ -86,7 +90,8 @@ class Indexing:
         finally:
             sys.setswitchinterval(switch)
         stats = self.engine.stats
-        progress.end(f"{stats.parsed} files indexed, {stats.from_cache} from the cache")
+        progress.end(f"{stats.parsed} files indexed, {stats.from_cache} from the cache"
+                     + (f" ({stats.workers} worker processes)" if stats.workers else ""))
 
     async def ready(self) -> None:
         """Wait for the background build (for work that needs the whole index)."""
