@@ -286,6 +286,7 @@ class Index:
                     self._drop(key)
                     if size >= 0:
                         self.unreadable[key] = (index, rel, size, mtime_ns, digest)
+                        self._sure_after(key, mtime_ns, read_ns)
                     continue
                 if lexical is None:  # the second pass over an unchanged file
                     if current is None:
