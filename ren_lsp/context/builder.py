@@ -185,9 +185,11 @@ class Builder:
         for root, batch in _batches([(i, (rel, digest, redact)) for _, i, rel, digest, redact
                                      in self.plan.symbols], size):
             second.append((root, submit(build.symbols_pass, root, batch)))
+        # Taking results in holds the GIL: in a thread, which hands it back every switch
+        # interval, rather than on the loop, which would answer nothing meanwhile.
         for root, count, future in first:
             results = await future
-            index.apply(root, results)
+            await loop.run_in_executor(None, index.apply, root, results)
             self.done += count
             self._report()
             if two:  # its parse goes after the words of every file already queued
@@ -196,7 +198,7 @@ class Builder:
                 if items:
                     second.append((root, submit(build.symbols_pass, root, items)))
         for root, future in second:
-            index.apply(root, await future)
+            await loop.run_in_executor(None, index.apply, root, await future)
 
 
 def _batches(items: list[tuple[int, Any]], size: int) -> list[tuple[int, list[Any]]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -77,6 +78,9 @@ class Indexing:
         last = [0]
 
         def report(done: int, total: int) -> None:
+            # The records just taken in live as long as the index: out of the cyclic garbage
+            # collector's way, or each full collection walks them all and stalls the editor.
+            gc.freeze()
             if done == total or done - last[0] >= 200:
                 last[0] = done
                 progress.report_message(f"{done}/{total} files")
