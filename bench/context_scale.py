@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from lsp import peak_rss_mib, percentile  # bench/lsp.py
 from lsprotocol import types
 
 from ren_lsp.cli.driver import Driver
@@ -65,18 +66,6 @@ def read_all(root: Path) -> tuple[float, int]:
                 file.read().decode("utf-8", errors="replace")
             count += 1
     return time.perf_counter() - started, count
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def code_actions_while_indexing(root: Path, first: Path, text: str,
