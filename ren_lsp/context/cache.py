@@ -24,8 +24,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import attrs
-
 if TYPE_CHECKING:
     from ren_lsp.context.records import FileRecord
 
@@ -49,7 +47,9 @@ def to_entry(record: FileRecord, sure: bool) -> Entry:
                record.kind, 0)
     symbols = None
     if record.symbols:
-        symbols = (tuple(attrs.astuple(d) for d in record.definitions), record.imports,
+        # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
+        symbols = (tuple((d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
+                         for d in record.definitions), record.imports,
                    record.names, record.kind)
     return (record.size, record.mtime_ns, sure, record.digest, lexical, symbols)
 
