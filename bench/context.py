@@ -1,9 +1,12 @@
 """What does the context engine cost on a large real tree? The standard library of the running
-Python (about 2,000 files), copied to a temporary folder so that files can change.
+Python (about 2,300 files), copied to a temporary folder so that files can change.
 
-Prints, each phase in a fresh process (so each peak RSS is its own):
-- cold index: listing, parsing and caching everything, beside the time to just read and decode
-  every listed file (the floor any indexer pays) and their ratio;
+Prints the machine first (cores, CPU, load: the figures scale with it), then, each phase in a
+fresh process (so each peak RSS is its own; worker processes' peak apart):
+- cold index: listing, reading, parsing and caching everything, with worker processes (one per
+  core) and in one worker thread, beside the time to just read and decode every listed file
+  (the floor any indexer pays) and their ratio; and when lexical search could start (the first
+  pass done: every file's words, no parse yet);
 - warm start: a new engine on the same tree with the cache on disk (what a restart costs);
 - update after one file changes: ``update(path)`` from disk and ``update(path, text)`` from a
   buffer, and how many files each parsed; then a restart after that change;
@@ -11,13 +14,25 @@ Prints, each phase in a fresh process (so each peak RSS is its own):
   budget);
 - peak RSS of each phase.
 
-    .venv/bin/python bench/context.py
+Then, through the real programs (``context_scale.py``):
+- a 50,000-file synthetic workspace (generated into a temporary folder): the language server
+  started on it over stdio with an empty cache, codeAction latency p50 / p99 while it indexes,
+  beside the same server's idle latency after; the build's duration beside plain reading;
+- ``ren-lsp context`` on a cold 100-file workspace: p50 wall time including process start,
+  beside starting the interpreter alone, and the costliest imports (``-X importtime``).
+
+With ``--compare SRC`` (a checkout of another version, e.g. ``git archive main``), the
+standard-library phases run again with that version's ``ren_lsp`` in the same run: the baseline.
+
+    .venv/bin/python bench/context.py [--compare /tmp/main] [--files 50000] [--skip-server]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -74,17 +89,35 @@ def phase_read(tree: Path, cache: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "files": len(listing.files)}
 
 
-def phase_cold(tree: Path, cache: Path) -> dict[str, float]:
+def children_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def phase_cold(tree: Path, cache: Path, workers: int | None = None) -> dict[str, float]:
     from ren_lsp.context import ContextEngine
 
     started = time.perf_counter()
+    lexical = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if done == total and not lexical[0]:
+            lexical[0] = time.perf_counter() - started
+
     engine = ContextEngine([tree], cache_dir=cache)
-    engine.build_sync()
+    if hasattr(engine.index, "workers"):  # an older version has no worker processes
+        engine.index.workers = workers
+    engine.build_sync(progress)
     seconds = time.perf_counter() - started
     stats = engine.stats
-    return {"seconds": seconds, "parsed": stats.parsed, "listed": stats.listed,
-            "skipped": sum(stats.skipped.values()), "rss": peak_rss_mb(),
+    return {"seconds": seconds, "lexical": lexical[0] or seconds, "parsed": stats.parsed,
+            "listed": stats.listed, "skipped": sum(stats.skipped.values()),
+            "workers": getattr(stats, "workers", 0), "rss": peak_rss_mb(),
+            "workers_rss": children_rss_mb(),
             "cache_mb": sum(p.stat().st_size for p in cache.iterdir()) / 1e6}
+
+
+def phase_cold_thread(tree: Path, cache: Path) -> dict[str, float]:
+    return phase_cold(tree, cache, workers=0)
 
 
 def phase_warm(tree: Path, cache: Path) -> dict[str, float]:
@@ -145,48 +178,113 @@ def phase_query(tree: Path, cache: Path) -> dict[str, float]:
             "queries": len(latencies), "tokens": statistics.median(tokens), "rss": peak_rss_mb()}
 
 
-PHASES = {"read": phase_read, "cold": phase_cold, "warm": phase_warm, "update": phase_update,
-          "query": phase_query}
+PHASES = {"read": phase_read, "cold": phase_cold, "cold_thread": phase_cold_thread,
+          "warm": phase_warm, "update": phase_update, "query": phase_query}
 
 
-def run_phase(name: str, tree: Path, cache: Path) -> dict[str, float]:
+def run_phase(name: str, tree: Path, cache: Path, src: Path | None = None) -> dict[str, float]:
+    env = dict(os.environ)
+    if src is not None:  # that version's ren_lsp first on the path
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, __file__, "--phase", name, str(tree), str(cache)],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
-    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.phase:
-        tree, cache = (Path(p) for p in args.paths)
-        print(json.dumps(PHASES[args.phase](tree, cache)))
-        return
-    with tempfile.TemporaryDirectory() as temporary:
-        tree = copy_stdlib(Path(temporary))
-        cache = Path(temporary) / "cache"
-        read = run_phase("read", tree, cache)
-        cold = run_phase("cold", tree, cache)
-        warm = run_phase("warm", tree, cache)
-        update = run_phase("update", tree, cache)
-        restart = run_phase("warm", tree, cache)
-        query = run_phase("query", tree, cache)
-    print(f"tree: the standard library of Python {sys.version.split()[0]}, "
-          f"{cold['listed']:.0f} files indexed ({cold['skipped']:.0f} left out by the rules)")
-    print(f"cold index      {cold['seconds']:7.2f} s   ({cold['parsed']:.0f} parsed; reading "
-          f"and decoding alone {read['seconds']:.2f} s: x{cold['seconds'] / read['seconds']:.1f})"
-          f"  cache {cold['cache_mb']:.1f} MB   peak RSS {cold['rss']:.0f} MB")
+def stdlib_phases(tree: Path, cache: Path, src: Path | None = None) -> dict[str, dict]:
+    """Every standard-library phase, in order, each in its own process."""
+    if cache.exists():
+        shutil.rmtree(cache)
+    found = {"read": run_phase("read", tree, cache, src)}
+    if src is None:  # the same cold build in one thread: do worker processes help?
+        found["cold_thread"] = run_phase("cold_thread", tree, cache / "thread", src)
+    found["cold"] = run_phase("cold", tree, cache, src)
+    found["warm"] = run_phase("warm", tree, cache, src)
+    found["update"] = run_phase("update", tree, cache, src)
+    found["restart"] = run_phase("warm", tree, cache, src)
+    found["query"] = run_phase("query", tree, cache, src)
+    return found
+
+
+def report(name: str, found: dict[str, dict]) -> None:
+    read, cold, warm = found["read"], found["cold"], found["warm"]
+    update, restart, query = found["update"], found["restart"], found["query"]
+    print(f"[{name}] {cold['listed']:.0f} files indexed ({cold['skipped']:.0f} left out by the "
+          "rules)")
+    workers = f"{cold['workers']:.0f} worker processes" if cold["workers"] else "one thread"
+    ratio = cold["seconds"] / read["seconds"]
+    print(f"cold index      {cold['seconds']:7.2f} s   ({cold['parsed']:.0f} read, {workers}; "
+          f"reading and decoding alone {read['seconds']:.2f} s: x{ratio:.1f}"
+          f"; lexical search from {cold['lexical']:.2f} s)  cache {cold['cache_mb']:.1f} MB   "
+          f"peak RSS {cold['rss']:.0f} MB (workers {cold['workers_rss']:.0f} MB)")
+    if "cold_thread" in found:
+        thread = found["cold_thread"]
+        gain = thread["seconds"] / cold["seconds"]
+        print(f"  in one thread {thread['seconds']:7.2f} s   (lexical search from "
+              f"{thread['lexical']:.2f} s): worker processes x{gain:.2f}"
+              f"  peak RSS {thread['rss']:.0f} MB")
     print(f"warm start      {warm['seconds']:7.2f} s   ({warm['from_cache']:.0f} from the cache, "
           f"{warm['parsed']:.0f} parsed: x{cold['seconds'] / warm['seconds']:.1f} faster than "
-          f"cold)  peak RSS {warm['rss']:.0f} MB")
+          f"cold, x{warm['seconds'] / read['seconds']:.2f} of plain reading)  "
+          f"peak RSS {warm['rss']:.0f} MB")
     print(f"one file edited {update['buffer_ms']:7.1f} ms from the buffer, "
           f"{update['disk_ms']:.1f} ms from disk ({update['parsed']:.0f} parses in all); "
           f"restart after it {restart['seconds']:.2f} s ({restart['parsed']:.0f} parsed)")
     print(f"query           p50 {query['p50_ms']:.1f} ms, p95 {query['p95_ms']:.1f} ms over "
           f"{query['queries']:.0f} requests (median {query['tokens']:.0f} tokens of context)  "
           f"peak RSS {query['rss']:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--compare", type=Path, metavar="SRC",
+                        help="a source tree of another ren_lsp version, measured in the same run")
+    parser.add_argument("--files", type=int, default=50_000,
+                        help="files of the synthetic workspace (default 50,000)")
+    parser.add_argument("--skip-server", action="store_true",
+                        help="only the standard-library phases")
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        tree, cache = (Path(p) for p in args.paths)
+        print(json.dumps(PHASES[args.phase](tree, cache)))
+        return
+    from context_scale import (
+        cli_cold,
+        code_actions_while_indexing,
+        machine,
+        read_all,
+        synthetic_workspace,
+    )
+
+    print(f"machine: {machine()}; Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as temporary:
+        tree = copy_stdlib(Path(temporary))
+        print(f"tree: the standard library of Python {sys.version.split()[0]}")
+        report("this version", stdlib_phases(tree, Path(temporary) / "cache"))
+        if args.compare is not None:
+            report(f"baseline {args.compare}", stdlib_phases(
+                tree, Path(temporary) / "cache-baseline", args.compare.resolve()))
+        if args.skip_server:
+            return
+        big = synthetic_workspace(Path(temporary) / "big", args.files)
+        plain, count = read_all(big)
+        first = next(big.rglob("*.py"))
+        served = asyncio.run(code_actions_while_indexing(
+            big, first, first.read_text(encoding="utf-8"), Path(temporary) / "server"))
+        print(f"{count:,} synthetic files through the server (stdio): indexed in "
+              f"{served['built_s']:.1f} s (plain reading {plain:.1f} s: "
+              f"x{served['built_s'] / plain:.1f}); codeAction while indexing p50 "
+              f"{served['p50_ms']:.1f} ms, p99 {served['p99_ms']:.1f} ms, max "
+              f"{served['max_ms']:.0f} ms over {served['requests']:.0f} requests; idle after "
+              f"p50 {served['idle_p50_ms']:.1f} ms, p99 {served['idle_p99_ms']:.1f} ms "
+              f"(p99 x{served['p99_ms'] / served['idle_p99_ms']:.1f} idle); server peak RSS "
+              f"{served['rss']:.0f} MB")
+        cli = cli_cold(Path(temporary))
+        print(f"ren-lsp context, cold 100-file workspace: p50 {cli['p50_ms']:.0f} ms including "
+              f"process start (the interpreter alone {cli['python_ms']:.0f} ms: "
+              f"x{cli['p50_ms'] / cli['python_ms']:.1f}); costliest imports: {cli['imports']}")
 
 
 if __name__ == "__main__":

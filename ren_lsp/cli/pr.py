@@ -15,10 +15,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lsprotocol import types
+if TYPE_CHECKING:  # the driver brings pytest-lsp: imported when `ren-lsp pr` runs, not before
+    from lsprotocol import types
 
-from ren_lsp.cli.driver import Driver
+    from ren_lsp.cli.driver import Driver
 
 TITLE = "Astra: Create pull request"
 
@@ -55,6 +57,10 @@ def argument(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def run_pr(args: argparse.Namespace) -> int:
+    from lsprotocol import types
+
+    from ren_lsp.cli.driver import Driver
+
     driver = Driver()
     driver.on_message_request = lambda params: _ask(driver, params)
     root = Path.cwd()

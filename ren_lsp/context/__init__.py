@@ -33,6 +33,8 @@ __all__ = ["ContextEngine", "ContextResult", "RankedFile", "default_cache_dir", 
            "redact"]
 
 DEFAULT_BUDGET = 6000
+#: during a build, the files whose definitions a query reads at once, best first
+CANDIDATES = 20
 
 
 @attrs.frozen
@@ -59,12 +61,37 @@ class ContextResult:
     text: str
     #: secrets replaced in ``text``
     redactions: int = 0
+    #: how much of the workspace the ranking saw: files read, files listed, files whose
+    #: definitions were read (all equal once the index is built)
+    indexed: int = 0
+    total: int = 0
+    with_symbols: int = 0
+
+    @property
+    def partial(self) -> bool:
+        """Whether the index was still being built when this was ranked."""
+        return self.indexed < self.total or self.with_symbols < self.total
+
+    def coverage_note(self) -> str:
+        """What a partial result says of itself ("" once the index is complete)."""
+        if self.indexed < self.total:
+            return f"indexed {self.indexed} of {self.total} files so far"
+        if self.with_symbols < self.total:
+            return (f"indexed {self.total} files, the definitions of {self.with_symbols} "
+                    "so far")
+        return ""
 
     def to_json(self) -> dict[str, object]:
-        """The result as ``ren-lsp context --json`` prints it."""
-        return {"files": [{"path": f.path, "score": f.score, "kind": f.kind,
-                           "reasons": list(f.reasons)} for f in self.files],
-                "tokens": self.tokens, "context": self.text}
+        """The result as ``ren-lsp context --json`` prints it; with an ``index`` entry saying
+        how much was indexed when the index was still being built."""
+        result: dict[str, object] = {
+            "files": [{"path": f.path, "score": f.score, "kind": f.kind,
+                       "reasons": list(f.reasons)} for f in self.files],
+            "tokens": self.tokens, "context": self.text}
+        if self.partial:
+            result["index"] = {"indexed": self.indexed, "total": self.total,
+                               "definitions": self.with_symbols, "note": self.coverage_note()}
+        return result
 
 
 def default_cache_dir() -> Path:
@@ -78,14 +105,24 @@ class ContextEngine:
     """The context engine of one workspace (any number of roots, none included)."""
 
     def __init__(self, roots: Sequence[Path], settings: Settings | None = None,
-                 cache_dir: Path | None = None, *, use_cache: bool = True) -> None:
-        from ren_lsp.context.index import Index
-
+                 cache_dir: Path | None = None, *, use_cache: bool = True,
+                 workers: int | None = None, worker_niceness: int = 0) -> None:
         self.roots = [Path(root) for root in roots]
         self._configure(settings)
         cache = (cache_dir or default_cache_dir()) if use_cache else None
-        self.index: Index = Index(self.roots, cache_dir=cache, extra_ignores=self._ignores,
-                                  extra_secrets=self._secrets, secret_patterns=self._patterns)
+        #: worker processes of a large build (None: one per core, 0: none) and their priority
+        #: below this process's
+        self.workers, self.worker_niceness = workers, worker_niceness
+        self.index: Index = self._new_index(cache)
+
+    def _new_index(self, cache: Path | None) -> Index:
+        from ren_lsp.context.index import Index
+
+        index = Index(self.roots, cache_dir=cache, extra_ignores=self._ignores,
+                      extra_secrets=self._secrets, secret_patterns=self._patterns,
+                      workers=self.workers)
+        index.worker_niceness = self.worker_niceness
+        return index
 
     def _configure(self, settings: Settings | None) -> None:
         self.budget = settings.context_budget if settings is not None else DEFAULT_BUDGET
@@ -95,16 +132,12 @@ class ContextEngine:
 
     def configure(self, settings: Settings) -> None:
         """New settings: changed file rules take effect with the next ``build``."""
-        from ren_lsp.context.index import Index
-
         before = (self._ignores, self._secrets, self._patterns)
         self._configure(settings)
         if (self._ignores, self._secrets, self._patterns) == before:
             return
         if self._patterns != before[2]:  # every record was made from differently redacted text
-            self.index = Index(self.roots, cache_dir=self.index.cache_dir,
-                               extra_ignores=self._ignores, extra_secrets=self._secrets,
-                               secret_patterns=self._patterns)
+            self.index = self._new_index(self.index.cache_dir)
             return
         self.index.extra_ignores, self.index.extra_secrets = self._ignores, self._secrets
         self.index.stale = True
@@ -157,9 +190,17 @@ class ContextEngine:
                 index.update(current)
         request = Request(question=question, current=current_key, selection=selection,
                           open_files=tuple(index.key_of(p) for p in open_files))
+        coverage = index.coverage()
         ranked = rank(index, request)
+        if coverage[2] < coverage[1] and index.ensure_symbols(
+                [r.key for r in ranked[:CANDIDATES]]):
+            # A large build reads definitions after words: read those of the candidates now,
+            # so the files this request carries rank by them too.
+            coverage = index.coverage()
+            ranked = rank(index, request)
         rendered = render(index, ranked, question=question + "\n" + selection,
                           budget=self.budget if budget is None else budget,
                           secret_patterns=self._patterns)
         files = [RankedFile(r.key, r.score, r.reasons, r.kind) for r in ranked]
-        return ContextResult(files, rendered.tokens, rendered.text, rendered.redactions)
+        return ContextResult(files, rendered.tokens, rendered.text, rendered.redactions,
+                             *coverage)

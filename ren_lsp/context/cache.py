@@ -1,9 +1,16 @@
-"""The index's cache on disk: one file per workspace root, keyed inside by path, size and
-modification time, so a restart re-parses only what changed.
+"""The index's cache on disk: one file per workspace root, keyed inside by path, with each
+file's size, modification time and content digest, so a restart re-parses only what changed.
+
+A file whose size and modification time match is trusted, unless it changed less than
+``index.RACY_NS`` before it was read (a second write in the same clock tick would leave its
+stat unchanged, as after a quick ``git checkout``): then its digest decides, as it does for a
+file whose stat changed (a checkout that rewrote the same bytes parses nothing).
 
 It holds only what was extracted from secret-redacted text (names, signatures, import
 specifiers, term counts), never file contents; files are written atomically, readable by their
-owner only. ``marshal`` keeps loading fast; an unreadable or outdated cache is ignored.
+owner only. The file is a stream of ``marshal`` chunks (fast to load, and written or read a
+chunk at a time, so no single step holds the interpreter for long); an unreadable or outdated
+cache is ignored.
 """
 
 from __future__ import annotations
@@ -13,43 +20,38 @@ import hashlib
 import logging
 import marshal
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import attrs
-
-from ren_lsp.context.symbols import Definition
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
-    from ren_lsp.context.index import FileRecord
+    from ren_lsp.context.records import FileRecord
 
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 6
+VERSION = 7
 
-#: (size, mtime_ns, language, definitions, imports, references, terms, names, length,
-#: path_terms, notes, kind), or
-#: (size, mtime_ns, None) for a file found binary or minified
+#: entries per marshal chunk
+CHUNK = 512
+
+#: (size, mtime_ns, sure, digest, lexical, symbols): ``lexical`` None for a file found binary or
+#: minified, ``symbols`` None when the second pass had not run; ``sure``: the stat alone tells
+#: a change (see the module's docstring)
 Entry = tuple[Any, ...]
 
 
-def to_entry(record: FileRecord) -> Entry:
-    definitions = tuple(attrs.astuple(d) for d in record.definitions)
-    return (record.size, record.mtime_ns, record.language, definitions, record.imports,
-            tuple(record.references), record.terms, record.names, record.length,
-            record.path_terms, record.notes, record.kind)
-
-
-def from_entry(key: str, path: str, root: int, rel: str, entry: Entry) -> FileRecord:
-    from ren_lsp.context.index import FileRecord
-
-    (size, mtime_ns, language, definitions, imports, references, terms, names, length,
-     path_terms, notes, kind) = entry
-    return FileRecord(key, path, root, rel, size, mtime_ns, language,
-                      tuple(Definition(*d) for d in definitions), tuple(imports),
-                      frozenset(references), terms, names, length, path_terms, notes, kind)
+def to_entry(record: FileRecord, sure: bool) -> Entry:
+    """A record as the cache holds it (its references are read again on demand)."""
+    lexical = (record.language, record.terms, record.length, record.path_terms, record.notes,
+               record.kind, 0)
+    symbols = None
+    if record.symbols:
+        # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
+        symbols = (tuple((d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
+                         for d in record.definitions), record.imports,
+                   record.names, record.kind)
+    return (record.size, record.mtime_ns, sure, record.digest, lexical, symbols)
 
 
 class DiskCache:
@@ -67,20 +69,27 @@ class DiskCache:
     def load(self, root: Path) -> dict[str, Entry]:
         """The entries of ``root`` by relative path ({} when there is no usable cache)."""
         path = self.path(root)
+        entries: dict[str, Entry] = {}
         try:
-            data = marshal.loads(path.read_bytes())
+            data = memoryview(path.read_bytes())
+            chunks = iter(_frames(data))
+            header = marshal.loads(next(chunks, b""))
+            if not isinstance(header, dict) or header.get("version") != VERSION or header.get(
+                    "root") != str(root):
+                return {}
+            for frame in chunks:
+                chunk = marshal.loads(frame)
+                if not isinstance(chunk, dict):
+                    raise ValueError("not a chunk of entries")
+                entries.update(chunk)
         except FileNotFoundError:
             return {}
         except (OSError, EOFError, ValueError, TypeError) as exc:
             log.info("context cache %s unreadable (%s): indexing afresh", path, exc)
             return {}
-        if not isinstance(data, dict) or data.get("version") != VERSION or data.get(
-                "root") != str(root):
-            return {}
-        entries = data.get("files")
-        return entries if isinstance(entries, dict) else {}
+        return entries
 
-    def save(self, root: Path, entries: dict[str, Entry]) -> None:
+    def save(self, root: Path, entries: Iterable[tuple[str, Entry]]) -> None:
         """Replace the cache of ``root`` (atomically; a failure is logged, not raised)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -88,14 +97,39 @@ class DiskCache:
             log.info("context cache folder %s: %s", self.folder, exc)
             return
         path = self.path(root)
-        data = marshal.dumps({"version": VERSION, "root": str(root), "files": entries})
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
+                _write_frame(file, {"version": VERSION, "root": str(root)})
+                chunk: dict[str, Entry] = {}
+                for rel, entry in entries:
+                    chunk[rel] = entry
+                    if len(chunk) >= CHUNK:
+                        _write_frame(file, chunk)
+                        chunk = {}
+                if chunk:
+                    _write_frame(file, chunk)
             os.replace(temporary, path)
         except OSError as exc:
             log.info("context cache %s not written: %s", path, exc)
             with contextlib.suppress(OSError):
                 temporary.unlink()
+
+
+def _write_frame(file: BinaryIO, value: Any) -> None:
+    # Length-prefixed: ``marshal.load`` on a file reads in tiny steps; ``loads`` on bytes is fast.
+    data = marshal.dumps(value)
+    file.write(len(data).to_bytes(8, "little"))
+    file.write(data)
+
+
+def _frames(data: memoryview) -> Iterator[memoryview]:
+    position = 0
+    while position < len(data):
+        size = int.from_bytes(data[position:position + 8], "little")
+        frame = data[position + 8:position + 8 + size]
+        if len(frame) != size:
+            raise ValueError("truncated")
+        yield frame
+        position += 8 + size

@@ -1,8 +1,10 @@
 """The index: every readable file's symbols, imports and terms, kept current and cached on disk.
 
 - ``build()`` lists the roots, reuses what is still valid (in memory, else from the disk cache,
-  keyed by path, size and modification time), parses the rest in batches off the event loop, and
-  reports progress after each batch. Queries run meanwhile see what is indexed so far.
+  keyed by path, size and modification time, with a content digest when those are unsure), reads
+  the rest off the event loop (``builder.py``: worker processes for a large build, words first
+  and tree-sitter after), and reports progress after each batch. Queries run meanwhile see what
+  is indexed so far, and ``coverage()`` says how much that is.
 - ``update(path, text)`` re-indexes one file (from an open buffer's text, or from disk) and
   ``remove(path)`` forgets one: editor events never cause a rescan.
 - The disk cache (``cache.py``) holds only what was extracted from secret-redacted text.
@@ -11,24 +13,38 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from ren_lsp.context import files as files_
-from ren_lsp.context.cache import DiskCache, from_entry, to_entry
+from ren_lsp.context.build import Result, symbols_pass
+from ren_lsp.context.builder import Builder, make_plan
+from ren_lsp.context.cache import DiskCache, Entry, to_entry
 from ren_lsp.context.graph import Graph
-from ren_lsp.context.records import FileRecord, analyse, read_text
+from ren_lsp.context.records import (
+    FileRecord,
+    analyse,
+    make_record,
+    read_source,
+    read_text,
+)
+
+__all__ = ["BATCH", "FileRecord", "Index", "IndexStats", "read_text"]
 
 log = logging.getLogger(__name__)
 
+#: files per batch of a build in a worker thread
 BATCH = 48
+#: a file modified this close before it was read may change again with the same stat
+RACY_NS = 2 * 10**9
 
 Progress = Callable[[int, int], None]
 
@@ -43,6 +59,12 @@ class IndexStats:
     listed: int = 0
     skipped: dict[str, int] = attrs.Factory(dict)
     builds: int = 0
+    #: files whose definitions the second pass (or a query) read
+    symbols: int = 0
+    #: files whose bytes were hashed to tell whether they changed (their stat was unsure)
+    hashed: int = 0
+    #: worker processes the last build used (0: a worker thread)
+    workers: int = 0
 
 
 
@@ -51,7 +73,7 @@ class Index:
 
     def __init__(self, roots: Sequence[Path], *, cache_dir: Path | None = None,
                  extra_ignores: Sequence[str] = (), extra_secrets: Sequence[str] = (),
-                 secret_patterns: Sequence[str] = ()) -> None:
+                 secret_patterns: Sequence[str] = (), workers: int | None = None) -> None:
         self.roots = [Path(root).resolve() for root in roots]
         self.cache_dir = cache_dir
         self.cache = DiskCache(cache_dir, secret_patterns) if cache_dir is not None else None
@@ -75,8 +97,20 @@ class Index:
         self.defined_in: dict[str, set[str]] = {}
         #: the text of files indexed from editor buffers, by key
         self.buffers: dict[str, str] = {}
-        #: listed files found binary or minified when read: key -> (root, rel, size, mtime)
-        self.unreadable: dict[str, tuple[int, str, int, int]] = {}
+        #: listed files found binary or minified: key -> (root, rel, size, mtime, digest)
+        self.unreadable: dict[str, tuple[int, str, int, int, str]] = {}
+        #: worker processes for a large build (None: one per core; 0: none, a thread)
+        self.workers = workers
+        #: their priority below this process's (the server keeps the editor's requests first)
+        self.worker_niceness = 0
+        #: while a build runs: how many files it lists, and whether it runs
+        self.total = 0
+        self.building = False
+        self.with_symbols = 0
+        #: files whose stat cannot tell a change (modified just before they were read)
+        self._unsure: set[str] = set()
+        #: records changed since the cache was written
+        self._dirty = False
         #: a .gitignore or .renignore changed: the next build lists the roots again
         self.stale = False
         self.lock = threading.RLock()
@@ -85,7 +119,7 @@ class Index:
         self._vocabularies: dict[str, tuple[int, list[str]]] = {}
         self._rules: list[files_.RootRules] | None = None
         self._names = _root_names(self.roots)
-        self._build_lock: asyncio.Lock | None = None
+        self._build_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     # -- keys and paths --------------------------------------------------------------------
 
@@ -130,13 +164,15 @@ class Index:
                 self._vocabularies[field] = cached
             return cached[1]
 
-    def _put(self, record: FileRecord) -> None:
+    def _put(self, record: FileRecord, *, dirty: bool = True) -> None:
         with self.lock:
             self.version += 1
+            self._dirty = self._dirty or (dirty and not record.from_buffer)
             old = self.records.get(record.key)
             if old is not None:
                 self._forget_stats(old)
             self.records[record.key] = record
+            self.with_symbols += record.symbols
             self.df_terms.update(record.terms.keys())
             self.df_names.update(record.names.keys())
             self.df_path.update(record.path_terms.keys())
@@ -158,10 +194,12 @@ class Index:
             old = self.records.pop(key, None)
             self.buffers.pop(key, None)
             if old is not None:
+                self._dirty = self._dirty or not old.from_buffer
                 self._forget_stats(old)
                 self.graph.remove(old)
 
     def _forget_stats(self, record: FileRecord) -> None:
+        self.with_symbols -= record.symbols
         for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names),
                                (self.df_path, record.path_terms), (self.df_notes, record.notes)):
             counter.subtract(terms.keys())
@@ -184,119 +222,99 @@ class Index:
     async def build(self, progress: Progress | None = None) -> None:
         """List the roots and index what changed since the last build (or the last run).
 
-        CPU and disk work runs in the default executor, a batch at a time, so the event loop
-        stays responsive and queries see each batch as it lands. Concurrent calls run one after
-        the other.
+        The work runs off the event loop: in worker processes for a large build (``build.py``),
+        else in one worker thread, a batch at a time, so queries see each batch as it lands.
+        A large build reads every file's words first (lexical search works at once) and parses
+        them with tree-sitter after; ``progress(indexed, total)`` follows the first pass.
+        Concurrent calls run one after the other.
         """
-        if self._build_lock is None:
-            self._build_lock = asyncio.Lock()
         loop = asyncio.get_running_loop()
-        async with self._build_lock:
-            plan = await loop.run_in_executor(None, self._plan)
-            total = plan.total
-            done = total - len(plan.to_parse)
-            if progress is not None:
-                progress(done, total)
-            for start in range(0, len(plan.to_parse), BATCH):
-                batch = plan.to_parse[start:start + BATCH]
-                records = await loop.run_in_executor(None, self._parse_batch, batch)
-                self._apply_parsed(records)
-                done += len(batch)
-                if progress is not None:
-                    progress(done, total)
-            await loop.run_in_executor(None, self.save_cache)
+        if self._build_lock is None or self._build_lock[0] is not loop:
+            self._build_lock = (loop, asyncio.Lock())
+        async with self._build_lock[1]:
+            self.building = True
+            try:
+                plan = await loop.run_in_executor(None, make_plan, self)
+                await Builder(self, plan, progress).run()
+                if self._dirty:
+                    await loop.run_in_executor(None, self.save_cache)
+            finally:
+                self.building = False
             self.stats.builds += 1
 
     def build_sync(self, progress: Progress | None = None) -> None:
         """``build`` for callers without an event loop (the CLI, benchmarks)."""
-        plan = self._plan()
-        done = plan.total - len(plan.to_parse)
-        if progress is not None:
-            progress(done, plan.total)
-        for start in range(0, len(plan.to_parse), BATCH):
-            batch = plan.to_parse[start:start + BATCH]
-            self._apply_parsed(self._parse_batch(batch))
-            done += len(batch)
-            if progress is not None:
-                progress(done, plan.total)
-        self.save_cache()
-        self.stats.builds += 1
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(self.build(progress))
+            return
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:  # called inside a loop
+            thread.submit(asyncio.run, self.build(progress)).result()
 
-    def _plan(self) -> _Plan:
-        """List, stat, reuse what is unchanged (memory, then the disk cache); the rest to parse."""
-        if self.stale:
-            self._rules = None
-            self.stale = False
-        listed: dict[str, tuple[int, str]] = {}
-        skipped: dict[str, int] = {}
-        for index, rules in enumerate(self.rules()):
-            listing = rules.listing()
-            for reason, count in listing.skipped.items():
-                skipped[reason] = skipped.get(reason, 0) + count
-            for rel in listing.files:
-                listed[self.key_for(index, rel)] = (index, rel)
-        self.stats.listed, self.stats.skipped = len(listed), skipped
+    def coverage(self) -> tuple[int, int, int]:
+        """(files read so far, files listed, files whose definitions are read so far).
+
+        Outside a build all three count the indexed files (open files outside the roots too).
+        """
         with self.lock:
-            gone = [key for key, record in self.records.items()
-                    if record.root >= 0 and key not in listed and not record.from_buffer]
-            for key in [key for key in self.unreadable if key not in listed]:
-                del self.unreadable[key]
-        for key in gone:
-            self._drop(key)
-        cached = [self._load_cache(index) for index in range(len(self.roots))]
-        to_parse: list[tuple[str, int, str, int, int]] = []
-        for key, (index, rel) in listed.items():
-            path = self.roots[index] / rel
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            with self.lock:
-                current = self.records.get(key)
-            if current is not None and (current.from_buffer or (
-                    current.size, current.mtime_ns) == (stat.st_size, stat.st_mtime_ns)):
-                self.stats.kept += 1
-                continue
-            if self.unreadable.get(key) == (index, rel, stat.st_size, stat.st_mtime_ns):
-                self.stats.kept += 1
-                continue
-            entry = cached[index].get(rel)
-            if entry is not None and (entry[0], entry[1]) == (stat.st_size, stat.st_mtime_ns):
-                if entry[2] is None:  # read before and found binary or minified
-                    self.unreadable[key] = (index, rel, stat.st_size, stat.st_mtime_ns)
-                else:
-                    self._put(from_entry(key, path.as_posix(), index, rel, entry))
-                self.stats.from_cache += 1
-                continue
-            to_parse.append((key, index, rel, stat.st_size, stat.st_mtime_ns))
-        return _Plan(len(listed), to_parse)
+            read = len(self.records) + len(self.unreadable)
+            symbols = self.with_symbols + len(self.unreadable)
+            if not self.building:
+                return read, read, symbols
+            return read, max(self.total, read), symbols
 
-    def _parse_batch(self, batch: Iterable[tuple[str, int, str, int, int]]
-                     ) -> list[tuple[tuple[str, int, str, int, int], FileRecord | None]]:
-        parsed: list[tuple[tuple[str, int, str, int, int], FileRecord | None]] = []
-        for item in batch:
-            key, index, rel, size, mtime_ns = item
-            path = self.roots[index] / rel
-            text = read_text(path)
-            record = None if text is None else analyse(
-                key, path.as_posix(), index, rel, text, size, mtime_ns, self.secret_patterns)
-            parsed.append((item, record))
-        return parsed
+    def _sure_after(self, key: str, mtime_ns: int, read_ns: int) -> None:
+        # A write in the same clock tick as the one read would leave the stat unchanged.
+        if mtime_ns > read_ns - RACY_NS:
+            self._unsure.add(key)
+        else:
+            self._unsure.discard(key)
 
-    def _apply_parsed(self, parsed: Iterable[tuple[tuple[str, int, str, int, int],
-                                                   FileRecord | None]]) -> None:
+    def apply(self, index: int, results: Iterable[Result]) -> int:
+        """Take a batch of a pass's results (``build.py``) into the index; how many were new."""
+        root = self.roots[index]
+        taken = 0
         with self.lock:
-            for (key, index, rel, size, mtime_ns), record in parsed:
+            for rel, size, mtime_ns, read_ns, digest, lexical, symbols in results:
+                key = self.key_for(index, rel)
                 current = self.records.get(key)
                 if current is not None and current.from_buffer:
                     continue  # the editor's text is newer than what was read from disk
-                self.stats.parsed += 1
-                if record is None:
+                if lexical is None and symbols is None:
+                    self.stats.parsed += 1
                     self._drop(key)
-                    self.unreadable[key] = (index, rel, size, mtime_ns)
+                    if size >= 0:
+                        self.unreadable[key] = (index, rel, size, mtime_ns, digest)
+                        self._sure_after(key, mtime_ns, read_ns)
+                    continue
+                if lexical is None:  # the second pass over an unchanged file
+                    if current is None:
+                        continue  # removed meanwhile
+                    lexical = (current.language, current.terms, current.length,
+                               current.path_terms, current.notes, current.kind, 0)
                 else:
-                    self.unreadable.pop(key, None)
-                    self._put(record)
+                    self.stats.parsed += 1
+                if symbols is not None:
+                    self.stats.symbols += 1
+                self.unreadable.pop(key, None)
+                self._sure_after(key, mtime_ns, read_ns)
+                self._put(make_record(key, (root / rel).as_posix(), index, rel, size, mtime_ns,
+                                      digest, lexical, symbols, self.secret_patterns))
+                taken += 1
+        return taken
+
+    def ensure_symbols(self, keys: Iterable[str]) -> int:
+        """Read now the definitions of those files the second pass has not reached (a query's
+        candidates during a large build); how many were read."""
+        with self.lock:
+            wanted = [record for key in keys if (record := self.records.get(key)) is not None
+                      and not record.symbols and record.root >= 0]
+        for record in wanted:
+            results = symbols_pass(self.roots[record.root].as_posix(), self.secret_patterns,
+                                   [(record.rel, record.digest, True)])
+            self.apply(record.root, results)
+        return len(wanted)
 
     # -- single files ------------------------------------------------------------------------
 
@@ -332,17 +350,24 @@ class Index:
             with self.lock:
                 current = self.records.get(key)
             if current is not None and not current.from_buffer and (
-                    current.size, current.mtime_ns) == (size, mtime_ns):
+                    current.size, current.mtime_ns) == (size, mtime_ns) and (
+                    key not in self._unsure):
                 return True
-            text = read_text(absolute)
+            read_ns = time.time_ns()
+            text, digest = read_source(absolute)
             if text is None:
                 self._drop(key)
                 return False
+            if current is not None and not current.from_buffer and current.symbols and (
+                    current.digest == digest):
+                self._sure_after(key, mtime_ns, read_ns)
+                return True  # the same bytes (a checkout that rewrote them): nothing to parse
+            self._sure_after(key, mtime_ns, read_ns)
             from_buffer = False
         else:
-            from_buffer = True
+            from_buffer, digest = True, ""
         record = analyse(key, absolute.as_posix(), index, rel, text, size, mtime_ns,
-                         self.secret_patterns, from_buffer=from_buffer)
+                         self.secret_patterns, from_buffer=from_buffer, digest=digest)
         with self.lock:
             self.stats.parsed += 1
             self._put(record)
@@ -376,7 +401,7 @@ class Index:
 
     # -- the disk cache ----------------------------------------------------------------------
 
-    def _load_cache(self, index: int) -> dict[str, tuple[Any, ...]]:
+    def _load_cache(self, index: int) -> dict[str, Entry]:
         if self.cache is None:
             return {}
         return self.cache.load(self.roots[index])
@@ -386,20 +411,18 @@ class Index:
         if self.cache is None:
             return
         with self.lock:
-            per_root: list[dict[str, tuple[Any, ...]]] = [{} for _ in self.roots]
-            for record in self.records.values():
-                if record.root >= 0 and not record.from_buffer:
-                    per_root[record.root][record.rel] = to_entry(record)
-            for index, rel, size, mtime_ns in self.unreadable.values():
-                per_root[index][rel] = (size, mtime_ns, None)
+            self._dirty = False
+            records = [r for r in self.records.values() if r.root >= 0 and not r.from_buffer]
+            unreadable = list(self.unreadable.items())
+            unsure = set(self._unsure)
+        per_root: list[list[tuple[str, Entry]]] = [[] for _ in self.roots]
+        # Records never change once made: converting them needs no lock.
+        for record in records:
+            per_root[record.root].append((record.rel, to_entry(record, record.key not in unsure)))
+        for key, (index, rel, size, mtime_ns, digest) in unreadable:
+            per_root[index].append((rel, (size, mtime_ns, key not in unsure, digest, None, None)))
         for root, entries in zip(self.roots, per_root, strict=True):
             self.cache.save(root, entries)
-
-
-@attrs.frozen
-class _Plan:
-    total: int
-    to_parse: list[tuple[str, int, str, int, int]]
 
 
 def _resolved(path: Path) -> Path:

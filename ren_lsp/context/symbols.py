@@ -269,21 +269,36 @@ def parser_for(language: str) -> Any | None:
     return None if grammar is None else grammar[0]
 
 
-def extract(path: str, text: str) -> FileSymbols:
-    """The symbols of a file, by its tree-sitter grammar when one is installed."""
+def extract(path: str, text: str, *, references: bool = True) -> FileSymbols:
+    """The symbols of a file, by its tree-sitter grammar when one is installed.
+
+    Without ``references`` the names the code uses are not read (an empty set): the index
+    reads them on demand (``references_of``), since only the current file's are needed.
+    """
     language = language_of(path)
     grammar = _GRAMMARS.get(language)
     if grammar is None:
-        return _fallback(language, text)
+        return _fallback(language, text, references=references)
     parser, query, noise = grammar
-    return _with_tree_sitter(language, text, parser, query, noise)
+    return _with_tree_sitter(language, text, parser, query, noise if references else None)
+
+
+def references_of(path: str, text: str) -> frozenset[str]:
+    """The names a file's code uses (``extract(...).references``, without its definitions)."""
+    language = language_of(path)
+    grammar = _GRAMMARS.get(language)
+    if grammar is None:
+        return _fallback_references(language, text)
+    parser, _, noise = grammar
+    source = text.encode("utf-8", errors="surrogatepass")
+    return _references(source, parser.parse(source).root_node, noise)
 
 
 # -- tree-sitter ----------------------------------------------------------------------------------
 
 
 def _with_tree_sitter(language: str, text: str, parser: Any, query: Any,
-                      noise: Any) -> FileSymbols:
+                      noise: Any | None) -> FileSymbols:
     import tree_sitter
 
     source = text.encode("utf-8", errors="surrogatepass")
@@ -313,7 +328,8 @@ def _with_tree_sitter(language: str, text: str, parser: Any, query: Any,
                         found[(definition.name, definition.line)] = definition
     definitions = _nest(sorted(found.values(), key=lambda d: (d.line, -d.end_line)))
     return FileSymbols(language, tuple(definitions), tuple(i for i in imports if i),
-                       _references(source, tree.root_node, noise), parsed=True)
+                       frozenset() if noise is None else _references(source, tree.root_node, noise),
+                       parsed=True)
 
 
 def _text(node: Any) -> str:
@@ -408,7 +424,11 @@ def _references(source: bytes, root: Any, noise: Any) -> frozenset[str]:
 # -- the fallback for everything else -------------------------------------------------------------
 
 
-def _fallback(language: str, text: str) -> FileSymbols:
+def _fallback_references(language: str, text: str) -> frozenset[str]:
+    return frozenset(IDENTIFIER.findall(text)) if language != "markdown" else frozenset()
+
+
+def _fallback(language: str, text: str, *, references: bool = True) -> FileSymbols:
     definitions: list[Definition] = []
     patterns: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]
     if language == "markdown":
@@ -426,8 +446,8 @@ def _fallback(language: str, text: str) -> FileSymbols:
             definitions.append(Definition(match.group("name").strip(), kind_of(match), line,
                                           line, _signature(head, "fallback")))
     definitions.sort(key=lambda d: d.line)
-    references = frozenset(IDENTIFIER.findall(text)) if language != "markdown" else frozenset()
-    return FileSymbols(language, tuple(definitions), (), references, parsed=False)
+    names = _fallback_references(language, text) if references else frozenset()
+    return FileSymbols(language, tuple(definitions), (), names, parsed=False)
 
 
 def _line_starts(text: str) -> list[int]:

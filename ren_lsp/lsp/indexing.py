@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: seconds of quiet after a keystroke before the file is indexed again
 DEBOUNCE = 0.3
+#: a large build's worker processes run this much below the server: requests come first
+WORKER_NICENESS = 5
 
 
 class Indexing:
@@ -56,7 +59,8 @@ class Indexing:
         """Create the engine for the workspace's folders and build it in the background."""
         from ren_lsp.context import ContextEngine
 
-        self.engine = ContextEngine(self.roots(), self.ls.settings)
+        self.engine = ContextEngine(self.roots(), self.ls.settings,
+                                    worker_niceness=WORKER_NICENESS)
         self._rebuild()
 
     async def _build(self) -> None:
@@ -67,13 +71,17 @@ class Indexing:
             return  # no folder: requests still get the current file's context
         progress = Progress(self.ls, "Indexing workspace")
         await progress.begin("listing files…")
-        # Parsing in a worker thread holds the GIL in long stretches: hand it back to the
-        # thread answering the editor more often while indexing (5 ms by default).
+        # A small build parses in a worker thread, which holds the GIL in long stretches: hand
+        # it back to the thread answering the editor more often while indexing (5 ms by
+        # default). A large one parses in worker processes.
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         last = [0]
 
         def report(done: int, total: int) -> None:
+            # The records just taken in live as long as the index: out of the cyclic garbage
+            # collector's way, or each full collection walks them all and stalls the editor.
+            gc.freeze()
             if done == total or done - last[0] >= 200:
                 last[0] = done
                 progress.report_message(f"{done}/{total} files")
@@ -87,7 +95,9 @@ class Indexing:
         finally:
             sys.setswitchinterval(switch)
         stats = self.engine.stats
-        progress.end(f"{plural(stats.parsed, 'file')} indexed, {stats.from_cache} from the cache")
+        progress.end(f"{plural(stats.parsed, 'file')} indexed, {stats.from_cache} from the cache"
+                     + (f" ({plural(stats.workers, 'worker process', 'worker processes')})"
+                        if stats.workers else ""))
 
     async def ready(self) -> None:
         """Wait for the background build (for work that needs the whole index)."""

@@ -40,14 +40,19 @@ class Context:
 
     text: str = ""
     files: tuple[str, ...] = ()
+    #: while the workspace is still being indexed, how far it got ("indexed N of M files so
+    #: far"); "" once it is complete
+    coverage: str = ""
 
     def note(self) -> str:
-        """A line for an output document, so the user sees what left their machine."""
+        """A line for an output document, so the user sees what left their machine (and, while
+        the index is being built, that it was chosen from part of the workspace)."""
         if not self.files:
             return ""
         shown = ", ".join(f"`{f}`" for f in self.files[:12])
         more = f" and {len(self.files) - 12} more" if len(self.files) > 12 else ""
-        return f"> Context sent to Astra: {shown}{more}\n\n"
+        partial = f" ({self.coverage})" if self.coverage else ""
+        return f"> Context sent to Astra: {shown}{more}{partial}\n\n"
 
 
 Body = Callable[["Session"], Awaitable[str]]
@@ -119,8 +124,11 @@ class Session:
         if result is None or not result.text.strip():
             context = Context()
         else:
-            context = Context(result.text, tuple(f.path for f in result.files))
+            context = Context(result.text, tuple(f.path for f in result.files),
+                              result.coverage_note())
         self.history["context_files"] = list(context.files)
+        if context.coverage:
+            self.history["context_coverage"] = context.coverage
         if context.files and self.transcript is not None:
             # Queued to go out with the answer's first words, not alone.
             self.transcript.append(context.note(), send=False)

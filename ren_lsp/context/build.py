@@ -1,0 +1,139 @@
+"""The work per file of a build, and where it runs.
+
+Functions here take plain values and return plain values, so that a large build can run them
+in worker processes (``pool``): parsing with tree-sitter holds the interpreter's lock, and in
+other processes it neither blocks the editor's requests nor waits for them. Each returns, per
+file, a ``Result``: ``(rel, size, mtime_ns, read_ns, digest, lexical, symbols)``, where
+``lexical`` is None for a file that turned out binary, minified or unreadable, and ``symbols``
+None when that pass did not run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ren_lsp.context.records import Lexical, Symbols, lexical_fields, read_source, symbol_fields
+from ren_lsp.context.secrets import redact
+
+Result = tuple[str, int, int, int, str, Lexical | None, Symbols | None]
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return -1, 0
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _read(root: str, rel: str) -> tuple[Path, int, int, int, str | None, str]:
+    path = Path(root) / rel
+    size, mtime_ns = _stat(path)  # before reading: a write after it shows as a change later
+    read_ns = time.time_ns()
+    text, digest = read_source(path)
+    return path, size, mtime_ns, read_ns, text, digest
+
+
+def full_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[Result]:
+    """Both passes over each file (a small build: one read per file)."""
+    results: list[Result] = []
+    for rel in rels:
+        _, size, mtime_ns, read_ns, text, digest = _read(root, rel)
+        if text is None:
+            results.append((rel, size, mtime_ns, read_ns, digest, None, None))
+            continue
+        clean, redactions = redact(text, patterns)
+        results.append((rel, size, mtime_ns, read_ns, digest,
+                        lexical_fields(rel, clean, redactions), symbol_fields(rel, clean)))
+    return results
+
+
+def lexical_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[Result]:
+    """The first pass: read, hash, redact and count words; no parse."""
+    results: list[Result] = []
+    for rel in rels:
+        _, size, mtime_ns, read_ns, text, digest = _read(root, rel)
+        lexical = None
+        if text is not None:
+            clean, redactions = redact(text, patterns)
+            lexical = lexical_fields(rel, clean, redactions)
+        results.append((rel, size, mtime_ns, read_ns, digest, lexical, None))
+    return results
+
+
+def symbols_pass(root: str, patterns: Sequence[str],
+                 items: Sequence[tuple[str, str, bool]]) -> list[Result]:
+    """The second pass over files the first pass read: ``(rel, digest, redacted)`` each.
+
+    A file whose digest is the first pass's needs no redaction when none was found then; one
+    that changed meanwhile gets both passes again (``lexical`` is then not None).
+    """
+    results: list[Result] = []
+    for rel, expected, redacted in items:
+        _, size, mtime_ns, read_ns, text, digest = _read(root, rel)
+        if text is None:
+            results.append((rel, size, mtime_ns, read_ns, digest, None, None))
+            continue
+        changed = digest != expected
+        clean, redactions = redact(text, patterns) if changed or redacted else (text, 0)
+        lexical = lexical_fields(rel, clean, redactions) if changed else None
+        results.append((rel, size, mtime_ns, read_ns, digest, lexical,
+                        symbol_fields(rel, clean)))
+    return results
+
+
+def _worker_started(niceness: int) -> None:
+    """A worker's first steps: yield the cores to the editor (``niceness``), load the grammars
+    once."""
+    if niceness:
+        with contextlib.suppress(OSError):  # not permitted here: the same priority then
+            os.nice(niceness)
+    from ren_lsp.context.symbols import available_grammars
+
+    available_grammars()
+
+
+def default_workers() -> int:
+    """How many worker processes a large build uses: one per core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return cores
+
+
+def _ready() -> bool:
+    return True
+
+
+def pool(workers: int, niceness: int = 0) -> concurrent.futures.Executor:
+    """Worker processes for a build, all started now.
+
+    They are spawned, not forked (forking a server with threads can copy a held lock), and
+    without importing the program's main module again, as spawning would by default: the
+    workers need only this module, and a main module without an ``if __name__`` guard (a
+    console script's, ``python -m ren_lsp``) would start a second program in each.
+    """
+    context: Any = multiprocessing.get_context("spawn")
+    executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                      initializer=_worker_started,
+                                                      initargs=(niceness,))
+    main = sys.modules["__main__"]
+    spec, path = getattr(main, "__spec__", None), main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:  # each submit starts a worker while none is idle, up to ``workers``
+        started = [executor.submit(_ready) for _ in range(workers)]
+    finally:
+        main.__spec__ = spec
+        if path is not None:
+            main.__file__ = path
+    del started
+    return executor

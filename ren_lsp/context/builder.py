@@ -1,0 +1,210 @@
+"""Running one build's passes: in batches in a worker thread, or in worker processes.
+
+A small build (under ``TWO_PASSES``) reads and parses each file in one pass, in one worker
+thread, a batch at a time. A large one reads every file's words first (``build.lexical_pass``)
+and then parses them with tree-sitter (``build.symbols_pass``), each file's parse queued as
+soon as its words are in; with ``POOL_FILES`` files or more, in worker processes (one per core,
+at a lower priority than the editor's process). Results are taken in a batch at a time on the
+event loop, so queries see each batch as it lands and requests are answered between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ren_lsp.context import build
+from ren_lsp.context.records import Lexical, Symbols, make_record, read_source
+
+if TYPE_CHECKING:
+    from ren_lsp.context.index import Index
+
+#: from this many files to read, words first, definitions after
+TWO_PASSES = 400
+#: from this many files to read, worker processes (starting them costs a few hundred ms)
+POOL_FILES = 400
+#: files per task sent to a worker process
+POOL_BATCH = 64
+
+
+@attrs.define
+class Plan:
+    """What a build has to do, once the roots are listed and the cache consulted."""
+
+    total: int
+    #: (key, root index, rel) of the files to read
+    to_read: list[tuple[str, int, str]] = attrs.Factory(list)
+    #: (key, root index, rel, digest, redact) of read files whose definitions are still unread
+    symbols: list[tuple[str, int, str, str, bool]] = attrs.Factory(list)
+
+
+def make_plan(index: Index) -> Plan:
+    """List the roots, stat each file, reuse what is unchanged (in memory, else in the disk
+    cache); the rest is to read. Runs in a worker thread."""
+    if index.stale:
+        index._rules = None
+        index.stale = False
+    listed: dict[str, tuple[int, str]] = {}
+    skipped: dict[str, int] = {}
+    for root, rules in enumerate(index.rules()):
+        listing = rules.listing()
+        for reason, count in listing.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        for rel in listing.files:
+            listed[index.key_for(root, rel)] = (root, rel)
+    index.stats.listed, index.stats.skipped = len(listed), skipped
+    with index.lock:
+        gone = [key for key, record in index.records.items()
+                if record.root >= 0 and key not in listed and not record.from_buffer]
+        for key in [key for key in index.unreadable if key not in listed]:
+            del index.unreadable[key]
+    for key in gone:
+        index._drop(key)
+    cached = [index._load_cache(root) for root in range(len(index.roots))]
+    plan = Plan(len(listed))
+    for key, (root, rel) in listed.items():
+        path = index.roots[root] / rel
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        now = (stat.st_size, stat.st_mtime_ns)
+        with index.lock:
+            current = index.records.get(key)
+        if current is not None and current.from_buffer:
+            index.stats.kept += 1
+            continue
+        if current is not None and _unchanged(index, key, current.digest, (
+                current.size, current.mtime_ns), now, path):
+            index.stats.kept += 1
+            if (current.size, current.mtime_ns) != now:  # the same bytes, written again
+                index._put(attrs.evolve(current, size=now[0], mtime_ns=now[1]))
+            if not current.symbols:
+                plan.symbols.append((key, root, rel, current.digest, True))
+            continue
+        known = index.unreadable.get(key)
+        if known is not None and _unchanged(index, key, known[4], known[2:4], now, path):
+            index.stats.kept += 1
+            continue
+        entry = cached[root].get(rel)
+        if entry is not None:
+            size, mtime_ns, sure, digest, lexical, symbols = entry
+            if sure:
+                index._unsure.discard(key)
+            else:
+                index._unsure.add(key)
+            if _unchanged(index, key, digest, (size, mtime_ns), now, path):
+                _from_cache(index, key, root, rel, *now, digest, lexical, symbols)
+                if lexical is not None and symbols is None:
+                    plan.symbols.append((key, root, rel, digest, True))
+                continue
+        plan.to_read.append((key, root, rel))
+    return plan
+
+
+def _unchanged(index: Index, key: str, digest: str, known: tuple[int, int],
+               now: tuple[int, int], path: Path) -> bool:
+    """Whether a file is what was indexed: by its stat when that is sure, else its bytes."""
+    if known == now and key not in index._unsure:
+        return True
+    if not digest:
+        return False
+    read_ns = time.time_ns()
+    index.stats.hashed += 1
+    if read_source(path)[1] != digest:
+        return False
+    index._dirty = True  # a new stat, or now a sure one
+    index._sure_after(key, now[1], read_ns)
+    return True
+
+
+def _from_cache(index: Index, key: str, root_index: int, rel: str, size: int, mtime_ns: int,
+                digest: str, lexical: Lexical | None, symbols: Symbols | None) -> None:
+    index.stats.from_cache += 1
+    if lexical is None:  # read before and found binary or minified
+        index.unreadable[key] = (root_index, rel, size, mtime_ns, digest)
+        return
+    root = index.roots[root_index]
+    index._put(make_record(key, (root / rel).as_posix(), root_index, rel, size, mtime_ns, digest,
+                          lexical, symbols, index.secret_patterns), dirty=False)
+
+
+class Builder:
+    """One build's passes over a plan."""
+
+    def __init__(self, index: Index, plan: Plan,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.index, self.plan, self.progress = index, plan, progress
+        self.done = plan.total - len(plan.to_read)
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.plan.total)
+
+    async def run(self) -> None:
+        """Read what the plan says, reporting progress after each batch."""
+        from ren_lsp.context import index as index_module
+
+        plan, index = self.plan, self.index
+        index.total = plan.total
+        self._report()
+        work = len(plan.to_read) + len(plan.symbols)
+        workers = build.default_workers() if index.workers is None else index.workers
+        use_pool = workers > 0 and work >= POOL_FILES
+        index.stats.workers = workers if use_pool else 0
+        two = len(plan.to_read) >= TWO_PASSES or use_pool
+        size = POOL_BATCH if use_pool else index_module.BATCH
+        executor = (build.pool(workers, index.worker_niceness) if use_pool else
+                    concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ren-index"))
+        try:
+            await self._passes(executor, two, size)
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _passes(self, executor: concurrent.futures.Executor, two: bool, size: int) -> None:
+        loop = asyncio.get_running_loop()
+        index, patterns = self.index, self.index.secret_patterns
+
+        def submit(function: Callable[..., list[build.Result]], root: int,
+                   items: list[Any]) -> asyncio.Future[list[build.Result]]:
+            call = functools.partial(function, index.roots[root].as_posix(), patterns, items)
+            return loop.run_in_executor(executor, call)
+
+        first: list[tuple[int, int, asyncio.Future[list[build.Result]]]] = []
+        second: list[tuple[int, asyncio.Future[list[build.Result]]]] = []
+        for root, batch in _batches([(i, rel) for _, i, rel in self.plan.to_read], size):
+            first.append((root, len(batch), submit(
+                build.lexical_pass if two else build.full_pass, root, batch)))
+        for root, batch in _batches([(i, (rel, digest, redact)) for _, i, rel, digest, redact
+                                     in self.plan.symbols], size):
+            second.append((root, submit(build.symbols_pass, root, batch)))
+        # Taking results in holds the GIL: in a thread, which hands it back every switch
+        # interval, rather than on the loop, which would answer nothing meanwhile.
+        for root, count, future in first:
+            results = await future
+            await loop.run_in_executor(None, index.apply, root, results)
+            self.done += count
+            self._report()
+            if two:  # its parse goes after the words of every file already queued
+                items = [(rel, digest, bool(lexical[6])) for rel, _, _, _, digest, lexical, _
+                         in results if lexical is not None]
+                if items:
+                    second.append((root, submit(build.symbols_pass, root, items)))
+        for root, future in second:
+            await loop.run_in_executor(None, index.apply, root, await future)
+
+
+def _batches(items: list[tuple[int, Any]], size: int) -> list[tuple[int, list[Any]]]:
+    """Items grouped by root, ``size`` at a time."""
+    by_root: dict[int, list[Any]] = {}
+    for root, item in items:
+        by_root.setdefault(root, []).append(item)
+    return [(root, values[start:start + size]) for root, values in by_root.items()
+            for start in range(0, len(values), size)]

@@ -1,0 +1,151 @@
+"""Indexing at scale: a large build reads words first and definitions after, in worker
+processes, and ranks exactly as a file-by-file build did; the cache holds across restarts and a
+real `git checkout`, and a change its stat cannot show is caught by the content digest."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ren_lsp.context import ContextEngine, builder, records, terms
+from ren_lsp.context.files import list_files
+from ren_lsp.context.index import Index
+from ren_lsp.context.rank import Request, rank
+from ren_lsp.context.symbols import extract
+from tests.context_repo import FILES, READABLE, git, write_repo
+
+QUESTIONS = ("how is an amount rounded to whole cents", "invoice totals", "paginate with a cursor",
+             "where is the database url read", "format a price", "hash a string")
+CURRENT = ("app/billing.py", "app/money.py", "web/src/format.ts", "native/hash.h")
+
+
+def reference_index(root: Path) -> Index:
+    """The index as it was built before passes and workers: ``analyse`` on each file."""
+    index = Index([root])
+    for rel in list_files(root).files:
+        text = records.read_text(root / rel)
+        if text is not None:
+            stat = (root / rel).stat()
+            index._put(records.analyse(rel, (root / rel).as_posix(), 0, rel, text,
+                                       stat.st_size, stat.st_mtime_ns, ()))
+    return index
+
+
+def rankings(index: Index) -> list[object]:
+    found: list[object] = []
+    for question in QUESTIONS:
+        found.append(rank(index, Request(question=question)))
+    for current in CURRENT:
+        found.append(rank(index, Request(question="explain this", current=current,
+                                         selection="round_cents(amount)")))
+    return found
+
+
+def fields(index: Index) -> dict[str, tuple[object, ...]]:
+    return {key: (r.language, r.definitions, r.imports, frozenset(r.references), r.terms,
+                  list(r.terms), r.names, r.length, r.path_terms, r.notes, r.kind)
+            for key, r in index.records.items()}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return write_repo(tmp_path / "shop", use_git=True)
+
+
+def test_two_passes_in_worker_processes_rank_as_a_file_by_file_build(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(builder, "POOL_FILES", 1)  # this small workspace, as a large one is
+    monkeypatch.setattr(builder, "TWO_PASSES", 1)
+    reference = reference_index(root)
+    engine = ContextEngine([root], cache_dir=root.parent / "cache", workers=2)
+    engine.build_sync()
+    assert engine.stats.workers == 2 and engine.stats.symbols == len(READABLE)
+    assert fields(engine.index) == fields(reference)
+    assert rankings(engine.index) == rankings(reference)
+    warm = ContextEngine([root], cache_dir=root.parent / "cache", workers=2)
+    warm.build_sync()  # a restart: everything from the cache, references read on demand
+    assert warm.stats.parsed == 0 and warm.stats.from_cache == len(READABLE) + 1
+    assert fields(warm.index) == fields(reference)
+    assert rankings(warm.index) == rankings(reference)
+
+
+def test_references_are_read_when_asked_from_the_redacted_text(root: Path) -> None:
+    engine = ContextEngine([root], cache_dir=root.parent / "cache")
+    engine.build_sync()
+    record = engine.index.records["app/billing.py"]
+    assert isinstance(record.references, records.LazyReferences)
+    expected = extract("app/billing.py", FILES["app/billing.py"]).references
+    assert "round_cents" in record.references and set(record.references) == expected
+
+
+def test_a_query_during_the_second_pass_reads_its_candidates_definitions(root: Path) -> None:
+    index = Index([root])
+    for rel in list_files(root).files:  # the first pass only, as midway through a large build
+        [result] = builder.build.lexical_pass(root.as_posix(), (), [rel])
+        index.apply(0, [result])
+    assert index.with_symbols == 0 and "round_cents" not in index.defined_in
+    engine = ContextEngine([root], use_cache=False)
+    engine.index = index
+    index.building, index.total = True, len(READABLE) + 1
+    result = engine.query(question="how is an amount rounded to whole cents")
+    assert result.files[0].path == "app/money.py"
+    assert "round_cents" in index.defined_in  # read on demand for the candidates
+    assert 0 < result.with_symbols < result.total
+    assert result.coverage_note() == (f"indexed {result.total} files, the definitions of "
+                                      f"{result.with_symbols} so far")
+
+
+def test_a_git_checkout_of_another_branch_is_never_served_stale(root: Path) -> None:
+    cache = root.parent / "cache"
+    ContextEngine([root], cache_dir=cache).build_sync()
+    git(root, "checkout", "-q", "-b", "euros")
+    money = FILES["app/money.py"].replace("round_cents", "round_euros")  # the same size
+    (root / "app" / "money.py").write_text(money, encoding="utf-8")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am",
+        "euros")
+    git(root, "checkout", "-q", "main")
+    ContextEngine([root], cache_dir=cache).build_sync()  # the cache now holds main's money.py
+    git(root, "checkout", "-q", "euros")
+    restarted = ContextEngine([root], cache_dir=cache)
+    restarted.build_sync()
+    assert restarted.index.defined_in["round_euros"] == {"app/money.py"}
+    assert "round_cents" not in restarted.index.defined_in
+    assert restarted.stats.parsed == 1  # only the file the checkout changed
+
+
+def test_a_change_the_stat_cannot_show_is_caught_by_the_digest(root: Path) -> None:
+    cache = root.parent / "cache"
+    ContextEngine([root], cache_dir=cache).build_sync()
+    path = root / "app" / "money.py"
+    before = path.stat()
+    # Rewritten within the same clock tick, same size: size and mtime say nothing changed.
+    path.write_text(FILES["app/money.py"].replace("round_cents", "round_dimes"),
+                    encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    restarted = ContextEngine([root], cache_dir=cache)
+    restarted.build_sync()
+    assert "round_dimes" in restarted.index.defined_in
+    assert restarted.stats.parsed == 1 and restarted.stats.hashed > 0
+
+
+def test_a_file_long_unchanged_is_trusted_by_its_stat(root: Path) -> None:
+    cache = root.parent / "cache"
+    old = 10**18  # files last modified long before they were read: their stat is sure
+    for rel in READABLE:
+        os.utime(root / rel, ns=(old, old))
+    ContextEngine([root], cache_dir=cache).build_sync()
+    restarted = ContextEngine([root], cache_dir=cache)
+    restarted.build_sync()
+    assert restarted.stats.parsed == 0 and restarted.stats.hashed == 1  # the binary file only
+    assert restarted.stats.from_cache == len(READABLE) + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZbYcXÉé_ 9.\n\t#-AAbcHTTPResponse✓"), max_size=200))
+def test_the_fast_word_count_is_the_word_count(text: str) -> None:
+    fast, plain = records.count_terms(text), terms.count_terms(text)
+    assert list(fast.items()) == list(plain.items())
