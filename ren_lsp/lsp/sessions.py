@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ren_lsp.lsp.output import OutputDocument
     from ren_lsp.lsp.protocol import Server
     from ren_lsp.models import Reply, Request
+    from ren_lsp.models.types import Block
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,12 @@ class Session:
         #: False once the result is being applied: that is not interrupted half-way
         self.cancellable = True
         self.starting = starting
+        from ren_lsp.context.secrets import Redactor
+
+        known = manager.ls.redactor
+        #: every text the session sends, shows in a file or keeps goes through this (``outgoing``)
+        self.secrets = Redactor(manager.ls.settings.secret_patterns,
+                                known.known if known is not None else tuple)
 
     @property
     def answer(self) -> str:
@@ -101,7 +108,7 @@ class Session:
         """The session's Markdown output document, opened beside the code where possible."""
         from ren_lsp.lsp.output import OutputDocument
 
-        doc = OutputDocument(self.ls, self.id, heading)
+        doc = OutputDocument(self.ls, self.id, self.secrets.redact(heading))
         self.transcript = doc
         self.history["output"] = str(doc.path)
         if not await doc.show():
@@ -132,9 +139,10 @@ class Session:
         and returns it whole (text, tool calls, stop reason). Call it as often as needed."""
         from ren_lsp.models import TextDelta
 
-        self.history["request"] = request.transcript()
+        sent = self.outgoing(request)
+        self.history["request"] = sent.transcript()  # what was sent, not what was asked
         model = self.ls.model(role)
-        async with model.stream(request) as stream:
+        async with model.stream(sent) as stream:
             try:
                 async for event in stream:
                     if isinstance(event, TextDelta):
@@ -172,10 +180,10 @@ class Session:
         returns its path."""
         from ren_lsp.lsp.output import OutputDocument
 
-        doc = OutputDocument(self.ls, self.id, self.keep_heading)
+        doc = OutputDocument(self.ls, self.id, self.secrets.redact(self.keep_heading))
         self.history["output"] = str(doc.path)
         await doc.show()
-        doc.append(text)
+        doc.append(self.secrets.redact(text))
         await doc.close()
         return str(doc.path)
 
@@ -188,8 +196,37 @@ class Session:
                 f"{self.transcript.path.name}")
 
     def redact(self, text: str) -> str:
+        """A message for the editor without the keys the server knows (the log's filter)."""
         redactor = self.ls.redactor
         return redactor.redact(text) if redactor is not None else text
+
+    def outgoing(self, request: Request) -> Request:
+        """The request as it leaves the machine: the one redaction step every model turn of
+        every feature goes through (the selection, the code around it, the question, the
+        repository context, tool results and calls), with the session's numbered marks."""
+        from ren_lsp.models import Text, ToolCall, ToolResult, Turn
+
+        def clean(block: Block) -> Block:
+            if isinstance(block, Text):
+                return Text(self.secrets.redact(block.text))
+            if isinstance(block, ToolResult):
+                return attrs.evolve(block, content=self.secrets.redact(block.content))
+            assert isinstance(block, ToolCall)
+            return attrs.evolve(block, input=self.scrub(block.input))
+
+        turns = [Turn(turn.role, tuple(clean(b) for b in turn.content)) for turn in request.turns]
+        system = self.secrets.redact(request.system) if request.system else request.system
+        return attrs.evolve(request, turns=turns, system=system)
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` (strings, lists, dicts) with every string redacted: for the history."""
+        if isinstance(value, str):
+            return self.secrets.redact(value)
+        if isinstance(value, dict):
+            return {k: self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub(v) for v in value]
+        return value
 
 
 class Slots:
@@ -294,7 +331,9 @@ class SessionManager:
             session.history.update(status=status, answer=answer, ended=time.time())
             from ren_lsp.lsp.output import record_history
 
-            record_history(session.history)
+            # What the history keeps is what was sent: the question, the task, the error and
+            # the answer with the same marks as the request.
+            record_history(session.scrub(session.history))
 
     async def _keep_partial(self, session: Session) -> str | None:
         """The transcript holds what arrived (close it); else what arrived gets a document."""
