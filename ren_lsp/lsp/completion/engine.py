@@ -220,8 +220,11 @@ def _write_state(health: Health) -> None:
     state = {"failing": health.failing, "failures": health.failures,
              "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     try:
+        from ren_lsp.lsp.output import state_folder
+        from ren_lsp.private import write_private
+
         path = Path(state_file())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(state) + "\n", encoding="utf-8")
+        state_folder()
+        write_private(path, json.dumps(state) + "\n")
     except OSError as exc:  # the state is a help for doctor, never a reason to fail
         log.info("could not write %s: %s", state_file(), exc)
