@@ -173,6 +173,11 @@ def find_secrets(text: str, extra_patterns: Sequence[str] = (),
     if found and "<redacted:" in text:
         marks = [m.span() for m in PLACEHOLDER.finditer(text)]
         found = [f for f in found if not any(a <= f[0] and f[1] <= b for a, b in marks)]
+    return _merge(found)
+
+
+def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans sorted, overlapping ones joined (the first one's kind)."""
     found.sort(key=lambda span: (span[0], -span[1]))
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in found:
@@ -204,6 +209,25 @@ def redact(text: str, extra_patterns: Sequence[str] = ()) -> tuple[str, int]:
     return "".join(parts), len(spans)
 
 
+#: the shortest secret a session remembers from a document, and the shortest cut piece of one
+#: it redacts at a line's edge
+MIN_PIECE = 8
+CUT_PIECE = 4
+
+
+def _cut_end(piece: str, line: str) -> int:
+    """The length of the longest proper end of ``piece`` that ``line`` starts with (0 when
+    shorter than CUT_PIECE): a secret cut by a selection that starts inside it."""
+    best = 0
+    first = piece.find(line[:CUT_PIECE], 1)
+    while first > 0:
+        if line.startswith(piece[first:]):
+            best = len(piece) - first
+            break  # the earliest start is the longest end
+        first = piece.find(line[:CUT_PIECE], first + 1)
+    return best if best >= CUT_PIECE else 0
+
+
 class Redactor:
     """The redaction of one session: every text it sends goes through ``redact``.
 
@@ -219,14 +243,60 @@ class Redactor:
         self._literals = literals
         self._marks: dict[str, str] = {}  # secret -> its mark
         self._secrets: dict[str, str] = {}  # mark -> its secret
+        #: the secrets of the documents the session works on, and each line of one that has
+        #: several (a key block), by kind: found in any text, whole or cut at a line's edge
+        self._learned: dict[str, str] = {}
+        self._learned_pattern: re.Pattern[str] | None = None
 
     def __len__(self) -> int:
         """How many distinct secrets this session has redacted so far."""
         return len(self._marks)
 
+    def learn(self, document: str) -> None:
+        """Remember the secrets of a whole document, so that a part of it is redacted too even
+        where the secret is cut: a selection that starts or ends inside one, or holds only
+        some lines of a key block, which no pattern could recognise alone."""
+        for start, end, kind in find_secrets(document, self.extra_patterns):
+            secret = document[start:end]
+            for piece in {secret, *(line.strip() for line in secret.splitlines())}:
+                if len(piece) >= MIN_PIECE and piece not in self._learned:
+                    self._learned[piece] = kind
+                    self._learned_pattern = None
+
+    def _pieces(self, text: str) -> list[tuple[int, int, str]]:
+        """Where the learned secrets are in ``text``: whole, or cut at the start or the end of
+        a line (what a selection that begins or ends inside a secret leaves)."""
+        if not self._learned:
+            return []
+        if self._learned_pattern is None:
+            self._learned_pattern = re.compile("|".join(
+                re.escape(p) for p in sorted(self._learned, key=len, reverse=True)))
+        found = [(m.start(), m.end(), self._learned[m.group(0)])
+                 for m in self._learned_pattern.finditer(text)]
+        line_start = 0
+        for raw in text.split("\n"):
+            line = raw.rstrip()
+            end = line_start + len(line)
+            if len(line) >= CUT_PIECE:
+                for piece, kind in self._learned.items():
+                    if line in piece:  # a selection inside one secret
+                        found.append((line_start, end, kind))
+                        continue
+                    head = _cut_end(piece, line)
+                    if head:
+                        found.append((line_start, line_start + head, kind))
+                    tail = _cut_end(piece[::-1], line[::-1])
+                    if tail:
+                        found.append((end - tail, end, kind))
+            line_start += len(raw) + 1
+        return found
+
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced by its mark; the line count is kept."""
         spans = find_secrets(text, self.extra_patterns, self._literals())
+        pieces = self._pieces(text)
+        if pieces:
+            spans = _merge([*spans, *pieces])
         if not spans:
             return text
         parts: list[str] = []

@@ -11,6 +11,7 @@ Whatever goes wrong ends in one place: the user's message, the partial answer ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -122,6 +123,8 @@ class Session:
                       selection: str = "") -> Context:
         """The repository context for a request, from what is indexed so far; the transcript
         and the history say which files were sent."""
+        if uri is not None:
+            self.learn(uri)
         result = await self.ls.indexing.query(question=question, uri=uri, selection=selection)
         if result is None or not result.text.strip():
             context = Context()
@@ -194,6 +197,12 @@ class Session:
         await self.transcript.close()
         return (f"Done: {len(self.answer.splitlines())} lines in "
                 f"{self.transcript.path.name}")
+
+    def learn(self, uri: str) -> None:
+        """Know the secrets of the document a request is about, so that a selection cutting
+        one (or holding only some lines of a key block) is redacted too."""
+        with contextlib.suppress(OSError, ValueError):  # unreadable: none of it is sent
+            self.secrets.learn(self.ls.workspace.get_text_document(uri).source)
 
     def redact(self, text: str) -> str:
         """A message for the editor without the keys the server knows (the log's filter)."""
@@ -322,18 +331,20 @@ class SessionManager:
         finally:
             if where and answer:
                 summary += f"; what arrived is in {where}"
-            session.progress.end(session.redact(summary))
             if error is not None:
-                kept = f" The partial answer is in {where}." if where and answer else ""
-                self.ls.show_message(error + kept, types.MessageType.Error)
                 session.history["error"] = session.redact(error)
             self.sessions.pop(session.id, None)
             session.history.update(status=status, answer=answer, ended=time.time())
             from ren_lsp.lsp.output import record_history
 
             # What the history keeps is what was sent: the question, the task, the error and
-            # the answer with the same marks as the request.
+            # the answer with the same marks as the request. Written before the end is told,
+            # so a session said to be over is in the history.
             record_history(session.scrub(session.history))
+            session.progress.end(session.redact(summary))
+            if error is not None:
+                kept = f" The partial answer is in {where}." if where and answer else ""
+                self.ls.show_message(error + kept, types.MessageType.Error)
 
     async def _keep_partial(self, session: Session) -> str | None:
         """The transcript holds what arrived (close it); else what arrived gets a document."""
