@@ -140,6 +140,20 @@ async def test_a_question_with_a_secret_in_it_goes_out_redacted(
     assert leaked(state_text(tmp_path)) == []  # the output document's heading too
 
 
+async def test_a_completion_that_repeats_a_mark_is_not_offered(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+    editor = await start_editor()
+    uri = editor.open(workspace / "billing.py", SOURCE + "TOKEN_COPY = \n", "python")
+    end = editor.range_of(uri, "TOKEN_COPY = ").end
+    emulator.script(Fault(text='"<redacted:github-token>"'))
+    await editor.command("ren.complete", {"uri": uri, "position": {
+        "line": end.line, "character": end.character}})
+    _, values = await editor.wait_for_progress_end()
+    assert values[-1].message == "Nothing to insert here"
+    assert leaked(sent(emulator)) == [] and "<redacted:" in sent(emulator)
+    assert "<redacted:" not in editor.text(uri)
+
+
 SECRET_FILES = {".env": f"DATABASE_URL=postgres://app:{PASSWORD}@db/app\nGH={GITHUB_TOKEN}\n",
                 "deploy.pem": f"-----BEGIN RSA PRIVATE KEY-----\n{AWS_KEY_ID}\n"}
 EVERYTHING = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}

@@ -172,6 +172,10 @@ class Completer:
         max_lines = self.ls.settings.completion__max_lines
         middle = shaping.shape(answer, prefix=cursor.prefix, suffix=cursor.suffix,
                                block=cursor.block, max_lines=max_lines)
+        from ren_lsp.context.secrets import PLACEHOLDER
+
+        if PLACEHOLDER.search(middle):  # a redacted secret repeated: never into the file
+            return ""
         lines = middle.split("\n")
         while lines and any(s.strip() for s in lines):
             candidate = "\n".join(lines)
