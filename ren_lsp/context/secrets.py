@@ -247,6 +247,8 @@ class Redactor:
         #: several (a key block), by kind: found in any text, whole or cut at a line's edge
         self._learned: dict[str, str] = {}
         self._learned_pattern: re.Pattern[str] | None = None
+        #: every run of CUT_PIECE characters in a learned secret -> the secrets it is in
+        self._grams: dict[str, list[str]] = {}
 
     def __len__(self) -> int:
         """How many distinct secrets this session has redacted so far."""
@@ -271,14 +273,23 @@ class Redactor:
         if self._learned_pattern is None:
             self._learned_pattern = re.compile("|".join(
                 re.escape(p) for p in sorted(self._learned, key=len, reverse=True)))
+            self._grams = {}
+            for piece in self._learned:
+                for at in range(len(piece) - CUT_PIECE + 1):
+                    self._grams.setdefault(piece[at:at + CUT_PIECE], []).append(piece)
         found = [(m.start(), m.end(), self._learned[m.group(0)])
                  for m in self._learned_pattern.finditer(text)]
+        grams = self._grams
         line_start = 0
         for raw in text.split("\n"):
             line = raw.rstrip()
             end = line_start + len(line)
-            if len(line) >= CUT_PIECE:
-                for piece, kind in self._learned.items():
+            # Only lines whose first or last characters occur in a learned secret are looked
+            # at closely: most lines share nothing with any.
+            near = (grams.get(line[:CUT_PIECE], ()), grams.get(line[-CUT_PIECE:], ()))
+            if len(line) >= CUT_PIECE and (near[0] or near[1]):
+                for piece in dict.fromkeys((*near[0], *near[1])):
+                    kind = self._learned[piece]
                     if line in piece:  # a selection inside one secret
                         found.append((line_start, end, kind))
                         continue
