@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,13 @@ def state_folder(*parts: str) -> Path:
 class OutputDocument:
     """One Markdown document that an answer streams into."""
 
-    def __init__(self, ls: Server, session_id: str, title: str) -> None:
+    def __init__(self, ls: Server, session_id: str, title: str,
+                 redact: Callable[[str], str] | None = None) -> None:
         self._ls = ls
+        #: what the server adds goes through it (a session's redaction): the document is a
+        #: file on disk, and shows what a tool read or a command printed
+        self._redact = redact or (lambda text: text)
+        title = self._redact(title)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         directory = state_dir() / "sessions"
         self.path = directory / f"{stamp}-{session_id}.md"
@@ -97,7 +103,7 @@ class OutputDocument:
         """
         if not text:
             return
-        self._pending.append(text)
+        self._pending.append(self._redact(text))
         if not send:
             return
         self._wakeup.set()
@@ -159,6 +165,7 @@ class OutputDocument:
         line, character = end_position(self._content, self._ls.encoding)
         whole = types.Range(start=types.Position(line=0, character=0),
                             end=types.Position(line=line, character=character))
+        text = self._redact(text)
         self._content = text
         if self._failed:
             return

@@ -109,7 +109,7 @@ class Session:
         """The session's Markdown output document, opened beside the code where possible."""
         from ren_lsp.lsp.output import OutputDocument
 
-        doc = OutputDocument(self.ls, self.id, self.secrets.redact(heading))
+        doc = OutputDocument(self.ls, self.id, heading, self.secrets.redact)
         self.transcript = doc
         self.history["output"] = str(doc.path)
         if not await doc.show():
@@ -183,10 +183,10 @@ class Session:
         returns its path."""
         from ren_lsp.lsp.output import OutputDocument
 
-        doc = OutputDocument(self.ls, self.id, self.secrets.redact(self.keep_heading))
+        doc = OutputDocument(self.ls, self.id, self.keep_heading, self.secrets.redact)
         self.history["output"] = str(doc.path)
         await doc.show()
-        doc.append(self.secrets.redact(text))
+        doc.append(text)
         await doc.close()
         return str(doc.path)
 

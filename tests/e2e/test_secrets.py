@@ -154,6 +154,21 @@ async def test_a_completion_that_repeats_a_mark_is_not_offered(
     assert "<redacted:" not in editor.text(uri)
 
 
+async def test_an_agent_transcript_on_disk_holds_no_secret(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    (workspace / "settings.py").write_text(PRELUDE)
+    editor = await start_editor()
+    emulator.converse([{"tool": "read_file", "input": {"path": "settings.py"}},
+                       {"text": "Read it."}])
+    await editor.command("ren.agent", {"task": f"check that {GITHUB_TOKEN} is not used"})
+    await editor.wait_for_progress_end(title="Astra: Agent", timeout=30)
+    await history(editor, tmp_path)
+    assert leaked(sent(emulator)) == []
+    transcript = next((tmp_path / "state" / "ren-lsp" / "sessions").glob("*.md")).read_text()
+    assert "settings.py" in transcript and "<redacted:" in transcript
+    assert leaked(state_text(tmp_path)) == []
+
+
 SECRET_FILES = {".env": f"DATABASE_URL=postgres://app:{PASSWORD}@db/app\nGH={GITHUB_TOKEN}\n",
                 "deploy.pem": f"-----BEGIN RSA PRIVATE KEY-----\n{AWS_KEY_ID}\n"}
 EVERYTHING = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
