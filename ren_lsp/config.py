@@ -47,12 +47,21 @@ PROVIDER_KEYS: Mapping[str, str | None] = MappingProxyType({
 #: the forges pull requests open on (``ren_lsp.forge``)
 FORGES = ("github", "gitlab", "gitea")
 MAX_TIMEOUT = 3600.0
+#: the longest answer maxTokens may ask for (no model writes more in one reply)
+MAX_ANSWER_TOKENS = 200_000
 MASK = "***"
 
 
-def _setting(default: Any, rule: Rule, *, secret: bool = False) -> Any:
+def _setting(default: Any, rule: Rule, *, secret: bool = False, user_only: bool = False,
+             destination: bool = False) -> Any:
+    """One setting. ``user_only``: read only from the user's config file and environment,
+    refused from an editor layer (it runs a command, chooses secret files, or decides where code
+    and keys go: a repository's workspace settings must not). ``destination``: an invalid value
+    stops every request instead of falling back to a lower layer's address."""
     repr_: bool | Callable[[Any], str] = _masked_repr if secret else True
-    return attrs.field(default=default, repr=repr_, metadata={"rule": rule, "secret": secret})
+    return attrs.field(default=default, repr=repr_, metadata={
+        "rule": rule, "secret": secret, "user_only": user_only or destination,
+        "destination": destination})
 
 
 _BOOLEAN = Rule("true or false", boolean)
@@ -72,20 +81,20 @@ class Settings:
     """Every ren-lsp setting, each with its default. Built by ``load_settings``."""
 
     #: which backend answers: the Ren API, Anthropic, an OpenAI-compatible server, Ollama
-    provider: str = _setting("ren", one_of(PROVIDER_KEYS))
+    provider: str = _setting("ren", one_of(PROVIDER_KEYS), destination=True)
     #: the provider's key; never shown (repr, problems and settings_to_wire mask it)
     api_key: str | None = _setting(None, _TEXT, secret=True)
     #: a command whose stdout is the key, e.g. "pass show ren/api-key" (see resolve_api_key)
-    api_key_command: str | None = _setting(None, _TEXT)
+    api_key_command: str | None = _setting(None, _TEXT, user_only=True)
     #: None: the provider's own address (https://api.ren.ai for the Ren API)
-    base_url: str | None = _setting(None, _URL)
+    base_url: str | None = _setting(None, _URL, destination=True)
     #: None: the provider's default model ("astra" for the Ren API; the others need one)
     model: str | None = _setting(None, _TEXT)
     #: the model of inline completion (a small, fast one); None: ``model``
     completion_model: str | None = _setting(None, _TEXT)
     #: the model of agent runs; None: ``model``
     agent_model: str | None = _setting(None, _TEXT)
-    max_tokens: int = _setting(4096, integer(1))
+    max_tokens: int = _setting(4096, integer(1, MAX_ANSWER_TOKENS))
     #: None lets the API choose
     temperature: float | None = _setting(None, number(0, 1))
     #: seconds to open the connection
@@ -104,7 +113,8 @@ class Settings:
     #: gitignore patterns of files the context engine leaves out, beyond .gitignore/.renignore
     ignore_files: tuple[str, ...] = _setting((), string_list(what="gitignore patterns"))
     #: gitignore patterns of more secret files, never read ("!pattern" lifts a default)
-    secret_files: tuple[str, ...] = _setting((), string_list(what="gitignore patterns"))
+    secret_files: tuple[str, ...] = _setting((), string_list(what="gitignore patterns"),
+                                             user_only=True)
     #: regular expressions of more secrets to redact (group 1 only, when there is one)
     secret_patterns: tuple[str, ...] = _setting(
         (), string_list(regex, "regular expressions that do not match empty text"))
@@ -113,7 +123,8 @@ class Settings:
     #: how often a failing verification is handed back to the model before "not verified"
     agent__max_fix_attempts: int = _setting(3, integer(0, 10))
     #: command prefixes the agent may run without asking (destructive ones always ask)
-    agent__allowed_commands: tuple[str, ...] = _setting((), string_list(what="commands"))
+    agent__allowed_commands: tuple[str, ...] = _setting((), string_list(what="commands"),
+                                                        user_only=True)
     #: seconds one agent command may run before its process group is killed
     agent__command_timeout: float = _setting(120.0, number(0, MAX_TIMEOUT, above=True))
     #: tokens (in and out, over every turn) one agent run may use
@@ -121,11 +132,11 @@ class Settings:
     #: pull requests open as drafts unless the command says ``draft: false``
     pull_requests__draft: bool = _setting(True, _BOOLEAN)
     #: None: guessed from the remote's host (GitHub for hosts it does not know)
-    forge__provider: str | None = _setting(None, one_of(FORGES))
+    forge__provider: str | None = _setting(None, one_of(FORGES), destination=True)
     #: None: derived from the remote (api.github.com, {host}/api/v3, /api/v4, /api/v1)
-    forge__api_url: str | None = _setting(None, _URL)
+    forge__api_url: str | None = _setting(None, _URL, destination=True)
     #: a command whose first line of output is the forge token, e.g. "gh auth token"
-    forge__token_command: str | None = _setting(None, _TEXT)
+    forge__token_command: str | None = _setting(None, _TEXT, user_only=True)
     #: inline completion as you type (automatic triggers); an explicit request always answers
     completion__enabled: bool = _setting(False, _BOOLEAN)
     #: milliseconds of quiet after a keystroke before the model is asked (adapts to typing)
@@ -146,6 +157,16 @@ class Resolved:
     sources: dict[str, str]
     #: human-readable, one per ignored value, unknown key or unreadable file
     problems: list[str]
+    #: snake_case field name -> why no request may be sent: a setting that decides where code
+    #: and keys go had an invalid value (no fallback to a lower layer's address or provider)
+    errors: dict[str, str] = attrs.field(factory=dict)
+    #: camelCase names of user-only settings an editor layer sent, ignored (``refused_message``)
+    refused: tuple[str, ...] = ()
+
+    def blocking_error(self, *fields: str) -> str | None:
+        """Why requests must not be sent (for ``fields``, else any), or None."""
+        return next((message for name, message in self.errors.items()
+                     if not fields or name in fields), None)
 
 
 def wire_name(field: str) -> str:
@@ -215,6 +236,26 @@ def invalid_value_problem(
     return f"{head}, got {_short_repr(value)}; using {using}"
 
 
+def destination_error(field: str, layer: str, value: object) -> str:
+    """Why no request is sent while ``field`` (which decides where code and keys go) has the
+    invalid ``value`` from ``layer``."""
+    attribute = getattr(attrs.fields(Settings), field)
+    return (f"The {wire_name(field)} setting in {layer} is not valid (expected "
+            f"{attribute.metadata['rule'].expected}, got {_short_repr(value)}): fix it there. "
+            "Nothing is sent until then: ren-lsp never falls back to another provider or address.")
+
+
+def refused_message(names: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    """The warning for user-only settings that came from the editor, naming where they go."""
+    by_wire = {wire_name(f.name): f.name for f in _FIELDS}
+    variables = ", ".join(env_name(by_wire[name]) for name in names)
+    those = "it" if len(names) == 1 else "them"
+    return (f"ren-lsp ignored {', '.join(names)} from the editor: settings that run commands, "
+            "choose secret files or decide where code and keys go are read only from your "
+            f"config file ({config_file_path(env)}) and the environment ({variables}), never "
+            f"from an editor's or a repository's settings. Set {those} there.")
+
+
 def unknown_setting_problem(key: object, layer: str, value: object = None) -> str:
     """The problem for a key that is not a setting, with a hint when one is close."""
     problem = f"unknown setting {_short_repr(key)} in {layer}; ignored"
@@ -243,20 +284,34 @@ class _Merge:
     values: dict[str, Any] = attrs.Factory(lambda: {f.name: f.default for f in _FIELDS})
     sources: dict[str, str] = attrs.Factory(lambda: {f.name: "default" for f in _FIELDS})
     problems: list[str] = attrs.Factory(list)
+    errors: dict[str, str] = attrs.Factory(dict)
+    refused: list[str] = attrs.Factory(list)
+    #: whether the layers being applied come from the editor (user-only settings are refused)
+    from_editor: bool = False
 
     def set(self, field: attrs.Attribute[Any], raw: object, layer: str, from_env: bool) -> None:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return
+        name = field.name
+        if self.from_editor and field.metadata["user_only"]:
+            if wire_name(name) not in self.refused:
+                self.refused.append(wire_name(name))
+            return
         try:
             value = field.metadata["rule"].parse(raw, from_env)
         except (TypeError, ValueError, OverflowError):
-            name = field.name
-            self.problems.append(
-                invalid_value_problem(name, layer, raw, self.values[name], self.sources[name])
-            )
+            problem = invalid_value_problem(name, layer, raw, self.values[name],
+                                            self.sources[name])
+            if field.metadata["destination"]:
+                # Where code and keys go: a typo must not send them to the default host.
+                problem = (problem.split("; using ")[0] + "; using no other value: requests "
+                           "stop with an error until it is fixed")
+                self.errors[name] = destination_error(name, layer, raw)
+            self.problems.append(problem)
             return
-        self.values[field.name] = value
-        self.sources[field.name] = layer
+        self.values[name] = value
+        self.sources[name] = layer
+        self.errors.pop(name, None)
 
     def apply(self, layer: str, data: Mapping[Any, Any], group: str = "") -> None:
         for key, raw in data.items():
@@ -315,13 +370,15 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     config_path: Path | None = None,
     editor_layers: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    refuse_user_only: bool = False,
 ) -> Resolved:
     """Resolve the settings from every layer, lowest first; never raises for bad input.
 
     ``env`` defaults to ``os.environ``; ``config_path`` to ``config_file_path(env)`` (a missing
     file is a problem only when it was named explicitly). ``editor_layers`` are ``(name, data)``
     pairs, e.g. ``("initializationOptions", {...})``; ``data`` is a flat camelCase object or one
-    nested under ``"ren"``.
+    nested under ``"ren"``. With ``refuse_user_only`` (the language server), user-only
+    settings in ``editor_layers`` are ignored and named in ``Resolved.refused``.
     """
     env = os.environ if env is None else env
     merge = _Merge()
@@ -331,10 +388,12 @@ def load_settings(
     for field in _FIELDS:
         name = env_name(field.name)
         merge.set(field, env.get(name), f"env {name}", from_env=True)
+    merge.from_editor = refuse_user_only
     for layer, data in editor_layers:
         merge.apply(layer, _editor_settings(layer, data, merge.problems))
     _provider_key(merge, env)
-    return Resolved(Settings(**merge.values), merge.sources, merge.problems)
+    return Resolved(Settings(**merge.values), merge.sources, merge.problems, merge.errors,
+                    tuple(merge.refused))
 
 
 def _provider_key(merge: _Merge, env: Mapping[str, str]) -> None:

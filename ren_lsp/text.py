@@ -150,6 +150,11 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """"1 file", "2 files" (``many`` for irregular plurals: "1 match", "3 matches")."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def parse_lines(spec: str, total: int) -> tuple[int, int]:
     """'A-B' (or 'A') to a 1-based inclusive range within a file of ``total`` lines."""
     first, _, last = spec.partition("-")
@@ -157,6 +162,9 @@ def parse_lines(spec: str, total: int) -> tuple[int, int]:
         a, b = int(first), int(last or first)
     except ValueError:
         raise ValueError(f"--lines takes A-B, e.g. 10-42 (got {spec!r})") from None
+    if a > b:
+        raise ValueError(f"--lines {spec} is reversed: the first line comes first, "
+                         f"e.g. {b}-{a}")
     if not 1 <= a <= b <= max(total, 1):
         raise ValueError(f"--lines {spec} is outside the file's lines 1-{total}")
     return a, b

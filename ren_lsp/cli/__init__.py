@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,24 @@ if TYPE_CHECKING:
 
 SUBCOMMANDS = ("serve", "emulator", "ask", "context", "doctor", "demo", "architecture",
                "agent", "pr")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0 to 65535")
+    return port
+
+
+def question_text(text: str) -> str:
+    """An argparse type: a question with something in it (as :RenAsk refuses an empty one)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the question is empty: say what to ask")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,14 +64,18 @@ def _parser() -> argparse.ArgumentParser:
                          description="Serve a local stand-in for the Ren API (canned, "
                          "deterministic replies, not AI). Prints its base URL first.")
     emu.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    emu.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    emu.add_argument("--port", type=port_number, default=0,
+                     help="port (default 0: any free port)")
     emu.add_argument("--key", help="accept only this API key (default: any non-empty key)")
 
     ask = sub.add_parser("ask", help="ask Astra a question, streaming the answer to stdout",
                          description="Ask Astra a question and stream the answer to stdout.")
-    ask.add_argument("question")
+    ask.add_argument("question", type=question_text)
     ask.add_argument("--file", type=Path, help="a file the question is about")
     ask.add_argument("--lines", metavar="A-B", help="only these lines of --file (1-based)")
+    ask.add_argument("--workspace", type=Path, metavar="DIR",
+                     help="the repository whose context the question carries (default: the "
+                     "git work tree of --file, else of the current directory)")
     ask.add_argument("--emulator", action="store_true",
                      help="answer from an in-process emulator (no key needed)")
 
@@ -93,18 +116,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
     # `ren-lsp` alone (or with serve's options) serves, as editors expect.
-    if not args_list or (args_list[0] not in SUBCOMMANDS
-                         and args_list[0] not in {"-h", "--help", "--version"}):
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in SUBCOMMANDS:
+        parser.error(f"unknown command {args_list[0]!r}: choose from "
+                     f"{', '.join(SUBCOMMANDS)} (ren-lsp --help says what each does)")
+    if not args_list or args_list[0] not in {*SUBCOMMANDS, "-h", "--help", "--version"}:
         args_list.insert(0, "serve")
-    args = _parser().parse_args(args_list)
+    args = parser.parse_args(args_list)
     handler = {"serve": _serve, "emulator": _emulator, "ask": _ask, "context": _context,
                "doctor": _doctor, "demo": _demo, "pr": _pr,
                "architecture": architecture_cli.run, "agent": _agent}[args.command]
     try:
-        sys.exit(handler(args))
+        code = handler(args)
+        if not sys.stdout.closed:  # serving closes it at exit
+            sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        # `ren-lsp ask … | head`: the reader has all it wanted. End quietly, as cat does;
+        # stdout now goes nowhere, so the interpreter's last flush raises nothing either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a writer killed by the pipe
+    sys.exit(code)
 
 
 def fail(message: str, code: int = 1) -> int:
@@ -134,7 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = create_server(resolved=resolved, redactor=redactor)
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
-        if not host or not port.isdigit():
+        if not host or not port.isdigit() or int(port) > 65535:
             return fail(f"--tcp takes HOST:PORT, e.g. 127.0.0.1:2087 (got {args.tcp!r})", 2)
         server.start_tcp(host, int(port))
     else:

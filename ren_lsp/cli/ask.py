@@ -8,7 +8,9 @@ import contextlib
 import itertools
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from ren_lsp import prompts
 from ren_lsp.config import Resolved
@@ -42,12 +44,37 @@ class Spinner:
             self._out.flush()
 
 
-def build_request_text(args: argparse.Namespace) -> str:
-    """The user turn: the question, with the file (or its lines) when given."""
+def find_workspace(args: argparse.Namespace) -> Path | None:
+    """The workspace whose context the question carries: ``--workspace``, else the git work
+    tree holding ``--file`` (or, without one, the current directory); None outside one, so a
+    question asked from the home folder never indexes it."""
+    if getattr(args, "workspace", None) is not None:
+        folder = Path(args.workspace).expanduser().resolve()
+        if not folder.is_dir():
+            raise ValueError(f"--workspace {args.workspace} is not a folder")
+        return folder
+    start = Path(args.file).resolve().parent if args.file is not None else Path.cwd()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():  # a folder, or a file in a linked worktree
+            return folder
+    return None
+
+
+def build_request_text(args: argparse.Namespace, context: str = "") -> str:
+    """The user turn: the question, with the file (or its lines) when given, then the
+    repository ``context`` (as ``ren.ask`` sends it)."""
+    path, code, first = selected_code(args)
+    if code is None:
+        return prompts.ask(args.question, context=context)
+    return prompts.ask(args.question, path=path, code=code, first_line=first, context=context)
+
+
+def selected_code(args: argparse.Namespace) -> tuple[str | None, str | None, int]:
+    """``--file`` (or its ``--lines``) as (path, text, first line); (None, None, 1) without."""
     if args.file is None:
         if args.lines:
             raise ValueError("--lines needs --file")
-        return prompts.ask(args.question)
+        return None, None, 1
     from ren_lsp.context import is_secret_file
 
     if is_secret_file(args.file.name) or is_secret_file(args.file):
@@ -62,14 +89,65 @@ def build_request_text(args: argparse.Namespace) -> str:
     if args.lines:
         first, last = parse_lines(args.lines, len(lines))
         text = "".join(lines[first - 1 : last])
-    return prompts.ask(args.question, path=str(args.file), code=text, first_line=first)
+    return str(args.file), text, first
+
+
+def repository_context(args: argparse.Namespace, resolved: Resolved) -> str:
+    """The repository context ``ren.ask`` would send for this question from this workspace:
+    the same ranking (``context_for``), the selection when ``--lines`` is given; '' outside a
+    workspace."""
+    from ren_lsp.context.cli import context_for
+
+    workspace = find_workspace(args)
+    if workspace is None:
+        return ""
+    current = Path(args.file).resolve() if args.file is not None else None
+    _, code, _ = selected_code(args)
+    selection = code if args.lines and code else ""
+    result = context_for(workspace, args.question, resolved.settings, current=current,
+                         selection=selection, progress=sys.stderr.isatty())
+    return result.text
+
+
+def _refusal(args: argparse.Namespace, resolved: Resolved) -> str | None:
+    """Why no request may go out, checked before the workspace is indexed: an invalid setting
+    that decides where it goes, or no key where one is needed."""
+    from ren_lsp.keys import resolve_api_key
+    from ren_lsp.models import dialect, errors
+    from ren_lsp.models.rules import is_loopback
+
+    if args.emulator:
+        return resolved.blocking_error("provider")
+    refused = resolved.blocking_error("provider", "base_url")
+    if refused is not None:
+        return refused
+    settings = resolved.settings
+    backend = dialect(settings.provider)
+    host = urlsplit(settings.base_url or backend.default_base_url).hostname or ""
+    if backend.key_env is None or (is_loopback(host) and not backend.key_on_loopback):
+        return None
+    try:
+        key = resolve_api_key(settings)
+    except errors.ModelError as exc:
+        return str(exc)
+    return None if key else f"No API key is set for {backend.service}: {backend.key_help()}."
 
 
 async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
     from ren_lsp.models import ModelError, Request, TextDelta, client_from_settings
 
     try:
-        text = build_request_text(args)
+        selected_code(args)  # bad arguments first, before any indexing
+    except ValueError as exc:
+        print(f"ren-lsp: {exc}", file=sys.stderr)
+        return 2
+    refusal = _refusal(args, resolved)
+    if refusal is not None:
+        print(f"ren-lsp: {refusal}", file=sys.stderr)
+        return 1
+    try:
+        context = await asyncio.to_thread(repository_context, args, resolved)
+        text = build_request_text(args, context)
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
@@ -80,7 +158,7 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
                           system=prompts.SYSTEM)
     spinner = Spinner(sys.stderr) if sys.stderr.isatty() else None
     async with contextlib.AsyncExitStack() as stack:
-        overrides = {}
+        overrides: dict[str, str] = {}
         if args.emulator:
             from ren_lsp.emulator import Emulator
 

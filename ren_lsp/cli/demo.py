@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ren_lsp.text import plural
+
 SAMPLE = '''"""Invoices and their pagination."""
 
 
@@ -78,7 +80,7 @@ class ProgressPrinter:
         elif kind == "report":
             self.reports += 1
         else:
-            print(f"\n  [progress] {value.get('message')} (after {self.reports} report(s))",
+            print(f"\n  [progress] {value.get('message')} (after {plural(self.reports, 'report')})",
                   flush=True)
 
 

@@ -30,8 +30,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                         "description unless given; the preview is printed and confirmed here.")
     pr.add_argument("--title", help="the pull request's title (default: Astra writes it)")
     pr.add_argument("--body", help="its description (default: Astra writes it)")
-    pr.add_argument("--base", help="the branch to merge into (default: the remote's default)")
-    pr.add_argument("--remote", help="the remote to push to (default: upstream, else origin)")
+    pr.add_argument("--base", help="the branch to merge into (default: the default branch of the "
+                    "repository the pull request opens on)")
+    pr.add_argument("--remote", help="the remote to push to (default: the branch's remote, "
+                    "else origin; origin when an `upstream` remote is beside it, which the "
+                    "pull request then opens on)")
     pr.add_argument("--yes", action="store_true", help="create it without asking")
     pr.add_argument("--ready", action="store_true",
                     help="not a draft (default: pullRequests.draft, true)")

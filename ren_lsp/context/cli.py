@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ren_lsp.text import plural
 
 if TYPE_CHECKING:
     from ren_lsp.config import Settings
@@ -35,18 +37,46 @@ def _selection(file: Path, lines: str) -> str:
     return "\n".join(text[first - 1:last])
 
 
+class _Progress:
+    """"indexing 1200/50000 files" on a terminal's stderr, rewritten in place a few times a
+    second, and wiped at the end (nothing when stderr is a file or a pipe)."""
+
+    def __init__(self) -> None:
+        self._shown = 0.0
+        # Listing a large tree takes a while before the first count: say so at once.
+        sys.stderr.write("ren-lsp: listing the workspace's files…")
+        sys.stderr.flush()
+
+    def __call__(self, indexed: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._shown >= 0.1 or indexed == total:
+            self._shown = now
+            sys.stderr.write(f"\r\033[Kren-lsp: indexing {indexed}/{plural(total, 'file')}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
 def context_for(workspace: Path, question: str, settings: Settings | None = None, *,
                 current: Path | None = None, selection: str = "", budget: int | None = None,
-                use_cache: bool = True) -> ContextResult:
+                use_cache: bool = True, progress: bool = False) -> ContextResult:
     """The context one request carries, from a command line: index ``workspace`` (reusing the
-    cache), then rank and render exactly as the language server does.
+    cache), then rank and render exactly as the language server does. ``progress``: show the
+    indexing's progress on stderr (for a terminal).
 
     For ``ren-lsp context`` and ``ren-lsp ask``, so that both show what an editor request sends.
     """
     from ren_lsp.context import ContextEngine
 
     engine = ContextEngine([workspace], settings, use_cache=use_cache)
-    asyncio.run(engine.build())
+    shown = _Progress() if progress else None
+    try:
+        engine.build_sync(shown)
+    finally:
+        if shown is not None:
+            shown.done()
     return engine.query(question=question, current=current, selection=selection,
                         budget=budget)
 
@@ -75,10 +105,11 @@ def run_context(args: argparse.Namespace, settings: Settings) -> int:
     if args.budget is not None and args.budget < 1:
         return _usage("--budget must be at least 1")
     result = context_for(workspace, args.query, settings, current=current, selection=selection,
-                         budget=args.budget, use_cache=not args.no_cache)
+                         budget=args.budget, use_cache=not args.no_cache,
+                         progress=sys.stderr.isatty())
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(result.text)
-        _say(f"{len(result.files)} files ranked, ~{result.tokens} tokens")
+        _say(f"{plural(len(result.files), 'file')} ranked, ~{plural(result.tokens, 'token')}")
     return 0

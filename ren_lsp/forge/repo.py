@@ -16,6 +16,9 @@ import attrs
 from ren_lsp.context import is_secret_file
 from ren_lsp.forge.git import NETWORK_TIMEOUT, Git, GitError
 
+#: the remote that names the repository a fork's pull requests open on, beside ``origin``
+UPSTREAM = "upstream"
+
 
 class RepoError(Exception):
     """The repository cannot be proposed from as it is (the message says what to do)."""
@@ -61,6 +64,11 @@ async def locate(git: Git, remote_arg: str | None) -> tuple[Path, str, str]:
     remote = remote_arg
     if remote is None and branch is not None:
         remote = await git.config(f"branch.{branch}.remote")
+        if remote == ".":  # a branch that tracks a local one: no remote of its own
+            remote = None
+        if remote == UPSTREAM and "origin" in remotes:
+            # The fork workflow: main tracks upstream, but what is proposed goes to the fork.
+            remote = "origin"
     if remote is None:
         remote = "origin"
     if remote not in remotes:
@@ -98,8 +106,11 @@ async def default_branch(git: Git, remote: str, auth: Mapping[str, str]) -> str:
 
 
 async def check(git: Git, *, remote_arg: str | None, base_arg: str | None,
-                secret_patterns: Sequence[str], auth: Mapping[str, str]) -> Plan:
-    """What there is to propose, or ``RepoError`` saying why nothing can be."""
+                secret_patterns: Sequence[str], auth: Mapping[str, str],
+                upstream: str | None = None) -> Plan:
+    """What there is to propose, or ``RepoError`` saying why nothing can be. ``upstream``:
+    the remote of the repository the pull request opens on, when it is not ``remote_arg``
+    (its branches are what the base is compared with, when fetched)."""
     root, remote, url = await locate(git, remote_arg)
     branch = await git.current_branch()
     default = None
@@ -112,7 +123,10 @@ async def check(git: Git, *, remote_arg: str | None, base_arg: str | None,
     base = base_arg or default
     assert base is not None
     base_ref = None
-    for ref in (f"refs/remotes/{remote}/{base}", f"refs/heads/{base}"):
+    refs = [f"refs/remotes/{remote}/{base}", f"refs/heads/{base}"]
+    if upstream is not None:
+        refs.insert(0, f"refs/remotes/{upstream}/{base}")
+    for ref in refs:
         if await git.ok("rev-parse", "-q", "--verify", ref + "^{commit}"):
             base_ref = ref
             break
@@ -183,19 +197,34 @@ async def branch_text(git: Git, base_ref: str) -> tuple[str, str, str, list[str]
     return diff, stat, log.strip(), [f for f in files if f]
 
 
-async def push(git: Git, remote: str, branch: str, auth: Mapping[str, str]) -> None:
-    """``git push -u <remote> <branch>``, never forced; a rejection explained."""
+async def push(git: Git, remote: str, branch: str, auth: Mapping[str, str], *,
+               slug: str = "", can_push: bool | None = None) -> None:
+    """``git push -u <remote> <branch>``, never forced; a rejection explained (``slug`` and
+    ``can_push``: the pushed repository and whether the forge said the token may push)."""
     try:
         await git.run("push", "-u", remote, f"refs/heads/{branch}:refs/heads/{branch}",
                       timeout=NETWORK_TIMEOUT, extra_env=auth)
     except GitError as exc:
-        raise RepoError(push_message(str(exc), exc.stderr, remote, branch)) from None
+        raise RepoError(push_message(str(exc), exc.stderr, remote, branch, slug=slug,
+                                     can_push=can_push)) from None
 
 
-def push_message(message: str, stderr: str, remote: str, branch: str) -> str:
+def push_message(message: str, stderr: str, remote: str, branch: str, *, slug: str = "",
+                 can_push: bool | None = None) -> str:
     """One clear message for a failed push, with git's own words and the fix."""
     text = stderr.lower()
     kept = f"the local branch {branch} and its commits are kept"
+    denied = "error: 403" in text or ("permission to" in text and "denied" in text)
+    if denied or (can_push is False and "403" in text):
+        # Authenticated, but not allowed: most often someone else's repository.
+        name = f"{remote} ({slug})" if slug else remote
+        why = ("the forge says you have no push access to it" if can_push is False else
+               "no push access with these credentials")
+        return (f"{name} refused the push of {branch}: {why} ({message}); {kept}: if the "
+                "repository is not yours, fork it on the forge, add your fork as a remote "
+                "(git remote add fork <your fork's URL>) and run again with \"remote\": "
+                "\"fork\" (ren-lsp pr --remote fork); if it is yours, give the token write "
+                "access")
     if "protected branch" in text or "gh006" in text or "pre-receive hook declined" in text:
         return (f"{remote} refused the push of {branch}: the branch is protected ({message}); "
                 f"{kept}: propose from another branch (git switch -c <name>) and run again")

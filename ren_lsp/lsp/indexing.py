@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ren_lsp.lsp.documents import uri_path
+from ren_lsp.text import plural
 
 if TYPE_CHECKING:
     from ren_lsp.context import ContextEngine, ContextResult
@@ -86,7 +87,7 @@ class Indexing:
         finally:
             sys.setswitchinterval(switch)
         stats = self.engine.stats
-        progress.end(f"{stats.parsed} files indexed, {stats.from_cache} from the cache")
+        progress.end(f"{plural(stats.parsed, 'file')} indexed, {stats.from_cache} from the cache")
 
     async def ready(self) -> None:
         """Wait for the background build (for work that needs the whole index)."""

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from ren_lsp import __version__
-from ren_lsp.config import Resolved, Settings, load_settings
+from ren_lsp.config import Resolved, Settings, load_settings, refused_message
 from ren_lsp.lsp.edits import EditService
 from ren_lsp.lsp.indexing import Indexing
 from ren_lsp.lsp.sessions import SessionManager
@@ -40,6 +40,7 @@ class RenLanguageServer(LanguageServer):
         self._models: dict[str, ModelClient] = {}
         self._model_factory = model_factory
         self._shown_problems: set[str] = set()
+        self._refused_shown: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
         #: called with a document's URI on each didChange (inline completion drops stale work)
         self.document_listeners: list[Callable[[str], None]] = []
@@ -59,9 +60,17 @@ class RenLanguageServer(LanguageServer):
         """Add or replace an editor layer, re-resolve, and tell the user of invalid values."""
         if isinstance(values, Mapping):
             self._editor_layers[layer] = values
-        self.resolved = load_settings(editor_layers=list(self._editor_layers.items()))
+        # Settings that run commands, choose secret files or decide where code and keys go
+        # come only from the user's config file and environment: a client may forward a
+        # repository's own settings (Helix reads .helix/languages.toml).
+        self.resolved = load_settings(editor_layers=list(self._editor_layers.items()),
+                                      refuse_user_only=True)
         if self.redactor is not None:
             self.redactor.add(self.settings.api_key)
+        refused = [n for n in self.resolved.refused if n not in self._refused_shown]
+        if refused:
+            self._refused_shown.update(refused)
+            self.show_message(refused_message(refused), types.MessageType.Warning)
         fresh = [p for p in self.resolved.problems if p not in self._shown_problems]
         if fresh:
             self._shown_problems.update(fresh)
@@ -86,8 +95,10 @@ class RenLanguageServer(LanguageServer):
             else:
                 from ren_lsp.models import client_from_settings
 
-                client = client_from_settings(self.settings, role=role,
-                                              api_key=self._key_source())
+                # An invalid provider or baseUrl fails every request, never falls back.
+                client = client_from_settings(
+                    self.settings, role=role, api_key=self._key_source(),
+                    refused=self.resolved.blocking_error("provider", "base_url"))
             self._models[role] = client
         return client
 

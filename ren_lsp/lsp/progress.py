@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ren_lsp.text import plural
+
 if TYPE_CHECKING:
     from ren_lsp.lsp.protocol import Server
 
@@ -88,7 +90,7 @@ class Progress:
         lines = [line for line in text()[-400:].splitlines() if line.strip()]
         line = lines[-1].strip() if lines else ""
         line = line if len(line) <= 80 else line[:79] + "…"
-        message = f"{tokens} tokens" + (f" · {line}" if line else "")
+        message = plural(tokens, "token") + (f" · {line}" if line else "")
         self._ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
             message=message))
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from lsprotocol import types
     from pygls.workspace import Workspace
 
-    from ren_lsp.config import Settings
+    from ren_lsp.config import Resolved, Settings
     from ren_lsp.logs import RedactingFilter
     from ren_lsp.lsp.edits import EditService
     from ren_lsp.lsp.indexing import Indexing
@@ -22,6 +22,8 @@ class Server(Protocol):
     """The parts of ``RenLanguageServer`` the rest of the LSP layer uses."""
 
     redactor: RedactingFilter | None
+    #: the settings with their sources, problems and blocking errors
+    resolved: Resolved
     sessions: SessionManager
     edits: EditService
     indexing: Indexing

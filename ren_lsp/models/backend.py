@@ -107,7 +107,8 @@ class Dialect:
     def key_help(self) -> str:
         if self.key_env is None:
             return f"{self.service} takes no key"
-        return f"set {self.key_env}, or apiKey / apiKeyCommand {SETTINGS_HELP}"
+        return (f"set {self.key_env}, or apiKeyCommand in the ren-lsp config.toml, or apiKey "
+                f"{SETTINGS_HELP}")
 
     def headers(self, key: str | None) -> dict[str, str]:
         raise NotImplementedError

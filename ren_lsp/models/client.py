@@ -66,8 +66,12 @@ class HTTPModelClient:
                  api_key: KeySource = None, model: str | None = None, max_tokens: int = 4096,
                  temperature: float | None = None, context_tokens: int = 6000,
                  timeouts: Timeouts | None = None, retry: RetryPolicy | None = None,
-                 http_client: httpx.AsyncClient | None = None) -> None:
+                 http_client: httpx.AsyncClient | None = None,
+                 refused: str | None = None) -> None:
         self.dialect = dialect
+        #: why every request fails before anything is sent (a setting that decides where code
+        #: and keys go is invalid: no fallback to the default address)
+        self.refused = refused
         self.backend = dialect.name
         self.base_url = (base_url or dialect.default_base_url).rstrip("/")
         self._api_key = api_key
@@ -147,6 +151,8 @@ class HTTPModelClient:
     async def _send(self, request: Request) -> httpx.Response:
         """Send and wait for the response headers; error statuses are raised as errors."""
         dialect = self.dialect
+        if self.refused:
+            raise errors.ConfigurationError(self.refused)
         base = check_base_url(self.base_url, dialect.service)
         if not self.model:
             raise errors.ConfigurationError(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from ren_lsp.models.messages import MessagesDialect
 
 KEY_HELP = (
-    "set REN_API_KEY, or apiKey / apiKeyCommand in your editor's ren-lsp settings (VS Code: "
-    "\"Ren: Set API key\") or in the ren-lsp config.toml (run `ren-lsp doctor` to see where "
-    "settings come from)"
+    "set REN_API_KEY, or apiKeyCommand in the ren-lsp config.toml, or apiKey in your "
+    "editor's ren-lsp settings (VS Code: \"Ren: Set API key\") or in the config.toml (run "
+    "`ren-lsp doctor` to see where settings come from)"
 )
 
 

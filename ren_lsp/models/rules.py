@@ -7,6 +7,7 @@ import asyncio
 import email.utils
 import ipaddress
 import random
+import re
 import time
 from collections.abc import Awaitable, Mapping
 from urllib.parse import urlsplit
@@ -72,11 +73,15 @@ def is_loopback(host: str) -> bool:
 
 def check_base_url(base_url: str, service: str = "the Ren API") -> str:
     """The normalised base URL, or a ConfigurationError before anything is sent."""
+    from ren_lsp.settings_rules import URL_PATTERN  # the setting's own check, also here
+
     parts = urlsplit(base_url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if (parts.scheme not in {"http", "https"} or not parts.hostname
+            or not re.fullmatch(URL_PATTERN, base_url)):
         raise errors.ConfigurationError(
             f"The base URL of {service} '{base_url}' is not an http(s) URL with a host: fix "
-            "the baseUrl setting.")
+            "the baseUrl setting (REN_BASE_URL, or baseUrl in the config file). Nothing was "
+            "sent.")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise errors.InsecureURLError(
             f"Refusing to send requests over plain http to {parts.hostname}: use an https:// "

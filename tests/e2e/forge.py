@@ -2,14 +2,19 @@
 
     async with LocalForge(tmp_path, token=TOKEN) as forge:
         forge.remote_url            # http://127.0.0.1:PORT/acme/shop.git (push needs the token)
-        forge.requests              # every REST call: method, path, headers, JSON body, answer
-        forge.fail_next(401, {"message": "Bad credentials"})
+        forge.requests              # every pulls call: method, path, headers, JSON body, answer
+        forge.lookups               # every repository lookup (GET /repos/{owner}/{repo})
+        forge.fail_next(401, {"message": "Bad credentials"})  # the next pulls call
         forge.protect("release")    # a pre-receive hook refuses pushes to it, as GH006 does
+        forge.fork("dana")          # dana/shop, a fork of acme/shop (after seed)
+        forge.read_only("acme/shop")  # pushes get 403, and the lookup says push: false
 
 Git requests go to the real `git http-backend` (a CGI program that ships with git), behind
 HTTP Basic authentication that accepts only the token as the password. The REST fake answers
 `GET/POST /api/v3/repos/{owner}/{repo}/pulls` as GitHub does, checking the branches in the
-bare repository (a head without commits beyond the base is GitHub's 422 "No commits between").
+bare repositories (a head without commits beyond the base is GitHub's 422 "No commits
+between"; a fork's head is `owner:branch`, in the fork's repository), and `GET
+/api/v3/repos/{owner}/{repo}` with GitHub's `fork`, `parent` and `permissions` fields.
 The API is at `{scheme}://{host}/api/v3`, as on GitHub Enterprise, so the server derives it.
 """
 
@@ -48,12 +53,29 @@ def git(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    """``app`` on a free loopback port: its runner (to clean up) and the port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 class LocalForge:
     def __init__(self, root: Path, *, token: str) -> None:
         self.root = root / "forge"
         self.token = token
         self.bare = self.root / OWNER / f"{REPO}.git"
         self.requests: list[Recorded] = []
+        self.lookups: list[Recorded] = []
+        #: slug -> the fork's parent slug (None for a repository of its own)
+        self.repos: dict[str, str | None] = {f"{OWNER}/{REPO}": None}
+        self._read_only: set[str] = set()
+        #: answers for the next repository lookups instead of the repository: (status, body)
+        self.lookup_failures: list[tuple[int, Any]] = []
+        #: what the API says each repository's default branch is (main unless set)
+        self.default_branches: dict[str, str] = {}
         self.git_requests: list[tuple[str, str, str | None]] = []  # method, path, user
         self.pulls: list[dict[str, Any]] = []
         self._failures: list[tuple[str | None, int, Any, dict[str, str]]] = []
@@ -68,12 +90,9 @@ class LocalForge:
         git("config", "http.receivepack", "true", cwd=self.bare)
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/v3/repos/{owner}/{repo}/pulls", self._pulls)
+        app.router.add_route("GET", "/api/v3/repos/{owner}/{repo}", self._repository)
         app.router.add_route("*", "/{path:.*\\.git/.*}", self._git)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -86,7 +105,25 @@ class LocalForge:
 
     @property
     def remote_url(self) -> str:
-        return f"{self.base}/{OWNER}/{REPO}.git"
+        return self.url(f"{OWNER}/{REPO}")
+
+    def url(self, slug: str) -> str:
+        return f"{self.base}/{slug}.git"
+
+    def bare_of(self, slug: str) -> Path:
+        return self.root / f"{slug}.git"
+
+    def fork(self, owner: str) -> str:
+        """``owner``'s fork of acme/shop (a bare clone of it, as the forge makes one)."""
+        slug = f"{owner}/{REPO}"
+        git("clone", "-q", "--bare", str(self.bare), str(self.bare_of(slug)), cwd=self.root)
+        git("config", "http.receivepack", "true", cwd=self.bare_of(slug))
+        self.repos[slug] = f"{OWNER}/{REPO}"
+        return slug
+
+    def read_only(self, slug: str) -> None:
+        """The token's user may read ``slug`` but not push to it (someone else's)."""
+        self._read_only.add(slug)
 
     def seed(self, work: Path, files: dict[str, str], *, branches: tuple[str, ...] = ()) -> None:
         """A first commit on main (and these other branches) in the bare repository."""
@@ -101,10 +138,16 @@ class LocalForge:
         git("push", "-q", str(self.bare), "main", *[f"main:{b}" for b in branches],
             cwd=work)
 
-    def clone(self, into: Path) -> Path:
-        """The user's clone (a local copy whose remote is the forge's http URL)."""
-        git("clone", "-q", str(self.bare), str(into), cwd=self.root)
-        git("remote", "set-url", "origin", self.remote_url, cwd=into)
+    def clone(self, into: Path, slug: str = f"{OWNER}/{REPO}", *,
+              upstream: str | None = None) -> Path:
+        """The user's clone of ``slug`` (a local copy whose remote is the forge's http URL),
+        with ``upstream`` added and fetched as the `upstream` remote when given."""
+        git("clone", "-q", str(self.bare_of(slug)), str(into), cwd=self.root)
+        git("remote", "set-url", "origin", self.url(slug), cwd=into)
+        if upstream is not None:
+            git("remote", "add", "upstream", str(self.bare_of(upstream)), cwd=into)
+            git("fetch", "-q", "upstream", cwd=into)
+            git("remote", "set-url", "upstream", self.url(upstream), cwd=into)
         git("config", "user.name", "Dana Dev", cwd=into)
         git("config", "user.email", "dana@example.invalid", cwd=into)
         return into
@@ -123,13 +166,13 @@ class LocalForge:
         """The next REST call (of ``method``, if given) gets this answer instead (queued)."""
         self._failures.append((method, status, body, headers or {}))
 
-    def branches(self) -> dict[str, str]:
+    def branches(self, slug: str = f"{OWNER}/{REPO}") -> dict[str, str]:
         out = git("for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads",
-                  cwd=self.bare)
+                  cwd=self.bare_of(slug))
         return dict(line.split(" ", 1) for line in out.splitlines())
 
-    def log(self, ref: str) -> str:
-        return git("log", "--format=%B%n--", ref, cwd=self.bare)
+    def log(self, ref: str, slug: str = f"{OWNER}/{REPO}") -> str:
+        return git("log", "--format=%B%n--", ref, cwd=self.bare_of(slug))
 
     def files(self, ref: str) -> list[str]:
         return git("ls-tree", "-r", "--name-only", ref, cwd=self.bare).split()
@@ -148,6 +191,11 @@ class LocalForge:
         self.git_requests.append((request.method, request.path, user))
         if user is None:
             return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="forge"'})
+        slug = request.path.split(".git/", 1)[0].strip("/")
+        pushing = (request.path.endswith("/git-receive-pack")
+                   or request.query.get("service") == "git-receive-pack")
+        if pushing and slug in self._read_only:  # authenticated, but not allowed: 403
+            return web.Response(status=403, text=f"Permission to {slug}.git denied to {user}.")
         body = await request.read()
         env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(self.root),
                "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": request.path,
@@ -174,6 +222,35 @@ class LocalForge:
 
     # -- the GitHub REST fake -------------------------------------------------------------
 
+    def _repo_json(self, slug: str) -> dict[str, Any]:
+        owner, _, name = slug.partition("/")
+        parent = self.repos[slug]
+        data: dict[str, Any] = {
+            "full_name": slug, "name": name, "owner": {"login": owner},
+            "default_branch": self.default_branches.get(slug, "main"),
+            "html_url": f"{self.base}/{slug}",
+            "fork": parent is not None,
+            "permissions": {"pull": True, "push": slug not in self._read_only}}
+        if parent is not None:
+            data["parent"] = {key: value for key, value in self._repo_json(parent).items()
+                              if key != "permissions"}
+        return data
+
+    async def _repository(self, request: web.Request) -> web.Response:
+        record = Recorded(request.method, request.path, dict(request.query),
+                          dict(request.headers), None)
+        self.lookups.append(record)
+        slug = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        if self.lookup_failures:
+            record.status, record.response = self.lookup_failures.pop(0)
+        elif request.headers.get("Authorization") != f"Bearer {self.token}":
+            record.status, record.response = 401, {"message": "Bad credentials"}
+        elif slug not in self.repos:
+            record.status, record.response = 404, {"message": "Not Found"}
+        else:
+            record.status, record.response = 200, self._repo_json(slug)
+        return web.json_response(record.response, status=record.status)
+
     async def _pulls(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else None
         record = Recorded(request.method, request.path, dict(request.query),
@@ -190,25 +267,49 @@ class LocalForge:
                 return status, answer, headers
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return 401, {"message": "Bad credentials"}, {}
-        if (request.match_info["owner"], request.match_info["repo"]) != (OWNER, REPO):
+        target = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        if target not in self.repos:
             return 404, {"message": "Not Found"}, {}
         if request.method == "GET":
             head = request.query.get("head", "")
             return 200, [p for p in self.pulls if p["state"] == "open"
-                         and f"{OWNER}:{p['head']['ref']}" == head], {}
-        head, base = body.get("head"), body.get("base")
-        branches = self.branches()
-        if head not in branches or base not in branches:
+                         and p["base"]["repo"]["full_name"] == target
+                         and p["head"]["label"] == head], {}
+        return self._create(target, body)
+
+    def _create(self, target: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """POST .../pulls: `head` is a branch of the target, or `owner:branch` of a repository
+        in its network (the target itself or a fork of it)."""
+        owner, _, head = str(body.get("head", "")).rpartition(":")
+        base = body.get("base")
+        source = target
+        if owner and owner != target.split("/")[0]:
+            source = f"{owner}/{body.get('head_repo') or target.split('/')[1]}"
+        if source != target and self.repos.get(source) != target:
             return 422, {"message": "Validation Failed", "errors": [
-                {"resource": "PullRequest", "field": "head" if head not in branches else "base",
+                {"resource": "PullRequest", "field": "head", "code": "invalid"}]}, {}
+        heads, bases = self.branches(source), self.branches(target)
+        if head not in heads or base not in bases:
+            return 422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "field": "head" if head not in heads else "base",
                  "code": "invalid"}]}, {}
-        if not git("rev-list", f"{base}..{head}", cwd=self.bare).strip():
+        # The fork was cloned from the target: the base's commit is in its repository too.
+        if not git("rev-list", f"{bases[base]}..{heads[head]}", cwd=self.bare_of(source)).strip():
             return 422, {"message": "Validation Failed", "errors": [
                 {"resource": "PullRequest", "code": "custom",
                  "message": f"No commits between {base} and {head}"}]}, {}
-        number = len(self.pulls) + 1
+        if any(p["state"] == "open" and p["base"]["repo"]["full_name"] == target
+               and p["head"]["label"] == f"{source.split('/')[0]}:{head}" for p in self.pulls):
+            return 422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": f"A pull request already exists for {source.split('/')[0]}:{head}."}
+            ]}, {}
+        number = len([p for p in self.pulls if p["base"]["repo"]["full_name"] == target]) + 1
         pull = {"number": number, "state": "open", "title": body["title"], "body": body["body"],
-                "draft": body.get("draft", False), "head": {"ref": head}, "base": {"ref": base},
-                "html_url": f"{self.base}/{OWNER}/{REPO}/pull/{number}"}
+                "draft": body.get("draft", False),
+                "head": {"ref": head, "label": f"{source.split('/')[0]}:{head}",
+                         "repo": {"full_name": source}},
+                "base": {"ref": base, "repo": {"full_name": target}},
+                "html_url": f"{self.base}/{target}/pull/{number}"}
         self.pulls.append(pull)
         return 201, pull, {}

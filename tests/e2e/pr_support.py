@@ -68,10 +68,8 @@ class Setup:
         return self.argv_log.read_text(encoding="utf-8") if self.argv_log.exists() else ""
 
 
-@pytest.fixture
-async def forge_repo(tmp_path: Path) -> AsyncIterator[Setup]:
-    """A forge with acme/shop (billing.py and a pull request template on main, a `release`
-    branch), and the user's clone of it."""
+def git_shim(tmp_path: Path) -> Path:
+    """The argv log of a `git` shim in tmp_path/shim (put on the server's PATH by `env`)."""
     shim_dir = tmp_path / "shim"
     shim_dir.mkdir()
     real_git = shutil.which("git")
@@ -80,12 +78,25 @@ async def forge_repo(tmp_path: Path) -> AsyncIterator[Setup]:
     shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "$GIT_ARGV_LOG"\nexec {real_git} "$@"\n',
                     encoding="utf-8")
     shim.chmod(0o755)
+    return shim_dir / "argv.log"
+
+
+def seed_shop(forge: LocalForge, tmp_path: Path) -> None:
+    """acme/shop: billing.py and a pull request template on main, `release` and `develop`."""
+    forge.seed(tmp_path / "seed", {"billing.py": BILLING, "README.md": "# Shop\n",
+                                   ".github/pull_request_template.md": TEMPLATE},
+               branches=("release", "develop"))
+
+
+@pytest.fixture
+async def forge_repo(tmp_path: Path) -> AsyncIterator[Setup]:
+    """A forge with acme/shop (billing.py and a pull request template on main, a `release`
+    branch), and the user's clone of it."""
+    argv_log = git_shim(tmp_path)
     async with LocalForge(tmp_path, token=TOKEN) as forge:
-        forge.seed(tmp_path / "seed", {"billing.py": BILLING, "README.md": "# Shop\n",
-                                       ".github/pull_request_template.md": TEMPLATE},
-                   branches=("release", "develop"))
+        seed_shop(forge, tmp_path)
         repo = forge.clone(tmp_path / "shop")
-        yield Setup(forge, repo, shim_dir / "argv.log", tmp_path)
+        yield Setup(forge, repo, argv_log, tmp_path)
 
 
 async def start(start_editor: StartEditor, setup: Setup, emulator: Emulator,
@@ -118,3 +129,13 @@ def secrets_absent(editor: Editor, setup: Setup) -> None:
     for path in (setup.tmp_path / "state").rglob("*"):
         if path.is_file():
             assert TOKEN not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+@pytest.fixture
+async def fork_forge(tmp_path: Path) -> AsyncIterator[LocalForge]:
+    """acme/shop seeded, and dana/shop forked from it (no clone yet: each test makes the one
+    its story needs)."""
+    async with LocalForge(tmp_path, token=TOKEN) as forge:
+        seed_shop(forge, tmp_path)
+        forge.fork("dana")
+        yield forge

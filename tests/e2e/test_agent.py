@@ -13,7 +13,7 @@ import pytest
 from lsprotocol import types
 
 from ren_lsp.emulator import Emulator, Fault
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, clean_env
 from tests.e2e.conftest import StartEditor
 from tests.e2e.editor import Editor
 
@@ -39,6 +39,12 @@ async def agent(editor: Editor, **arg: Any) -> tuple[str, str, list[Any]]:
     session = (await editor.command("ren.agent", arg))["session"]
     _, values = await editor.wait_for_progress_end(title="Astra: Agent", timeout=30)
     return session, values[-1].message, values
+
+
+def allowing(tmp_path: Path, emulator: Emulator, *commands: str) -> dict[str, str]:
+    """The editor's usual environment, with agent.allowedCommands set the user's way."""
+    return clean_env(tmp_path, REN_BASE_URL=emulator.base_url, REN_API_KEY=TEST_KEY,
+                     REN_AGENT_ALLOWED_COMMANDS=json.dumps(list(commands)))
 
 
 def tool_results(emulator: Emulator, index: int) -> list[dict[str, Any]]:
@@ -133,9 +139,9 @@ async def test_commands_are_skipped_run_or_stopped_as_the_user_chooses(
 
 
 async def test_commands_never_see_the_model_key(start_editor: StartEditor, emulator: Emulator,
-                                                project: Path) -> None:
-    editor = await start_editor(workspace=project,
-                                init_options={"agent": {"allowedCommands": ["env"]}})
+                                                project: Path, tmp_path: Path) -> None:
+    # agent.allowedCommands is user-only: the config file or the environment, never the editor
+    editor = await start_editor(workspace=project, env=allowing(tmp_path, emulator, "env"))
     emulator.converse([{"tool": "run_command", "input": {"command": "env"}}, {"text": "ok"}])
     await agent(editor, task="show the environment")
     [result] = tool_results(emulator, 1)
@@ -157,10 +163,10 @@ async def test_run_all_of_a_program_asks_once(start_editor: StartEditor, emulato
 
 
 async def test_destructive_commands_always_ask(start_editor: StartEditor, emulator: Emulator,
-                                               project: Path) -> None:
+                                               project: Path, tmp_path: Path) -> None:
     (project / "keep").mkdir()
-    editor = await start_editor(workspace=project, init_options={
-        "agent": {"allowedCommands": ["rm"], "maxFixAttempts": 0}})
+    editor = await start_editor(workspace=project, env=allowing(tmp_path, emulator, "rm"),
+                                init_options={"agent": {"maxFixAttempts": 0}})
     emulator.converse([{"tool": "run_command", "input": {"command": "rm -rf keep"}},
                        {"text": "done"}])
     _, summary, _ = await agent(editor, task="clean up", verify="rm -rf keep")
@@ -176,7 +182,7 @@ async def test_helix_runs_only_pre_approved_commands(start_editor: StartEditor,
                                                      emulator: Emulator, project: Path,
                                                      tmp_path: Path) -> None:
     editor = await start_editor("helix", workspace=project,
-                                init_options={"agent": {"allowedCommands": ["echo"]}})
+                                env=allowing(tmp_path, emulator, "echo"))
     emulator.converse([{"tool": "run_command", "input": {"command": "printf asked"}},
                        {"tool": "run_command", "input": {"command": "echo allowed"}},
                        {"text": "done"}])

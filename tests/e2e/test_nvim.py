@@ -293,6 +293,31 @@ async def test_ren_pull_request(nvim: str, nvim_env: dict[str, str], emulator: E
     assert TOKEN not in json.dumps(run.data) and TOKEN not in run.stderr
 
 
+async def test_ren_pull_request_with_an_edited_preview(
+        nvim: str, nvim_env: dict[str, str], emulator: Emulator, forge_repo: Setup) -> None:
+    """The preview edited in Neovim (its buffer is not shared with the server) counts: "Edit
+    the preview first", a new title typed, `:w`, "Create"; the pull request has that title."""
+    setup = forge_repo
+    setup.change_files()
+    emulator.script(Fault(text=COMMIT_ANSWER), Fault(text=PR_ANSWER))
+    env = {**nvim_env, "GH_TOKEN": TOKEN, "GIT_CONFIG_NOSYSTEM": "1"}
+    run = await run_nvim(nvim, "pullrequest_edit.lua", setup.repo, env, timeout=90)
+    run.assert_passed("Edit puts the cursor in the preview", "asked again after :w")
+    first, second = run.data["asked"]
+    assert first["items"] == ["Create", "Edit the preview first", "Cancel"]
+    assert first["prompt"].startswith("Create a draft pull request “Add an invoice formatter”")
+    assert second["items"] == first["items"]
+    assert run.data["edited"].startswith("# Format invoice totals\n\n## What")
+    [pull] = setup.forge.pulls
+    assert run.data["end"] == f"Opened: {pull['html_url']}"
+    assert pull["title"] == "Format invoice totals"
+    assert pull["body"] == PR_ANSWER.split("\n\n", 1)[1].strip()
+    # The file the server read is the buffer as edited; the buffer is an output again.
+    assert run.data["file"] == run.data["edited"]
+    assert run.data["buftype"] == "nowrite"
+    assert "edit the title" in json.dumps(run.data["notes"]).lower()
+
+
 async def test_inline_completion_shows_ghost_text_and_accepts_it(
         nvim: str, project: Path, nvim_env: dict[str, str], emulator: Emulator) -> None:
     run = await run_nvim(nvim, "completion.lua", project, nvim_env)

@@ -93,7 +93,7 @@ async def test_explain_streams_into_an_output_document(
     assert isinstance(begin, types.WorkDoneProgressBegin)
     assert begin.title == "Astra: Explain" and begin.cancellable
     assert reports and all(isinstance(r, types.WorkDoneProgressReport) for r in reports)
-    assert reports[0].message.startswith("1 tokens")  # the first report comes with the first text
+    assert reports[0].message.startswith("1 token ·")  # the first report comes with the first text
     assert reports[0].message.endswith("First line of")  # the latest line so far
     assert isinstance(end, types.WorkDoneProgressEnd) and end.message.startswith("Done")
 

@@ -110,3 +110,34 @@ async def test_errors_say_the_fix(server: tuple[Recorder, str], status: int, ans
     await forge.aclose()
     assert str(caught.value).startswith(expected)
     assert TOKEN not in str(caught.value)
+
+
+async def test_github_a_fork_in_the_same_organisation_names_its_repository(
+        server: tuple[Recorder, str]) -> None:
+    from ren_lsp.forge.api import Parent
+
+    recorder, base = server
+    recorder.answers = [(201, {"html_url": "https://forge/acme/shop/pull/9", "number": 9})]
+    fork = Remote("127.0.0.1", "acme", "shop-fork", "http")
+    forge = GitHub(fork, base + "/api/v3", TOKEN, parent=Parent(REMOTE, "main"))
+    await forge.create(title="T", body="B", head="ren/x", base="main", draft=False)
+    await forge.aclose()
+    method, path, _query, body, _headers = recorder.calls[0]
+    assert (method, path) == ("POST", "/api/v3/repos/acme/shop/pulls")
+    # GitHub: head_repo "is required for cross-repository pull requests if both repositories
+    # are owned by the same organization".
+    assert (body["head"], body["head_repo"]) == ("acme:ren/x", "shop-fork")
+
+
+async def test_a_lookup_that_is_not_a_fork_and_one_that_fails(
+        server: tuple[Recorder, str]) -> None:
+    recorder, base = server
+    recorder.answers = [(200, {"full_name": "acme/shop", "fork": False,
+                               "permissions": {"push": False}}),
+                        (404, {"message": "Not Found"})]
+    forge = Gitea(REMOTE, base + "/api/v1", TOKEN)
+    info = await forge.repository()
+    assert (info.parent, info.can_push) == (None, False)
+    with pytest.raises(ForgeError, match=r"no access to acme/shop on 127\.0\.0\.1 \(404"):
+        await forge.repository()
+    await forge.aclose()

@@ -120,10 +120,13 @@ export function configurationFromSchema(schema) {
     }
     property.scope = spec["x-scope"];
     property.description = spec.description;
+    const userOnly = spec["x-scope"] === "application";
     property.markdownDescription = [
       spec.description,
       extras.markdownSuffix,
-      `When not set here, the server takes it from \`${envName(name)}\`, else \`${name}\` in its \`config.toml\`, else the default.`,
+      userOnly
+        ? `In VS Code, set in your user settings (never a workspace's), it reaches the server as \`${envName(name)}\` in its environment, and a change restarts the server. When not set here, the server takes \`${envName(name)}\` from VS Code's environment, else \`${name}\` in its \`config.toml\`, else the default.`
+        : `When not set here, the server takes it from \`${envName(name)}\`, else \`${name}\` in its \`config.toml\`, else the default.`,
     ]
       .filter(Boolean)
       .join(" ");

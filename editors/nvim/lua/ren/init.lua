@@ -166,6 +166,9 @@ function M.lsp_config()
     handlers = {
       ['window/showDocument'] = M.show_document,
       ['workspace/applyEdit'] = M.apply_edit,
+      ['window/showMessageRequest'] = function(...)
+        return require('ren.pullrequest').message_request(...)
+      end,
     },
   }
 end
@@ -531,7 +534,8 @@ end
 
 --- :RenPullRequest[!] [title] — branches, commits, pushes and opens a pull request of the
 --- workspace's changes; Astra writes what is not given, a preview opens and Neovim asks to
---- confirm (with !, it is created without asking).
+--- confirm, with "Edit the preview first" (ren/pullrequest.lua; with !, it is created without
+--- asking).
 function M.pull_request(opts)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = clients(bufnr)[1] or client_for(bufnr, true)
@@ -546,7 +550,12 @@ function M.pull_request(opts)
   if opts and opts.bang then
     arg.yes = true
   end
-  M.execute(client, bufnr, 'ren.createPullRequest', next(arg) and arg or vim.empty_dict())
+  M.execute(client, bufnr, 'ren.createPullRequest', next(arg) and arg or vim.empty_dict(),
+    function(result)
+      if result and result.session then
+        require('ren.pullrequest').started(client.id, result.session)
+      end
+    end)
 end
 
 local commands = {
