@@ -56,14 +56,14 @@ FILLER = st.sampled_from([
 
 @st.composite
 def documents(draw: st.DrawFn) -> tuple[list[str], list[str]]:
-    """(the document's lines, every secret planted in it)."""
-    lines = draw(st.lists(FILLER, min_size=2, max_size=14))
+    """(the document's lines, every secret planted in it), each secret at a random line
+    between the others' lines (a key block is not planted inside another one)."""
+    units = [[line] for line in draw(st.lists(FILLER, min_size=2, max_size=14))]
     secrets: list[str] = []
     for planted, values in draw(st.lists(st.one_of(KINDS), min_size=1, max_size=4)):
-        at = draw(st.integers(0, len(lines)))
-        lines[at:at] = planted
+        units.insert(draw(st.integers(0, len(units))), planted)
         secrets.extend(values)
-    return lines, secrets
+    return [line for unit in units for line in unit], secrets
 
 
 COMMANDS = ["ren.explain", "ren.refactor", "ren.fix", "ren.generate", "ren.ask", "ren.ask whole"]
@@ -100,12 +100,20 @@ class Bench:
             await self.editor.stop()
         await self.emulator.__aexit__(None, None, None)
 
-    def written(self) -> Iterator[tuple[Path, str]]:
-        for base in (self.tmp / "state", self.tmp / "cache"):
-            for path in sorted(base.rglob("*")):
-                if path.is_file():
-                    yield path, path.read_bytes().decode("utf-8", "replace")
-        yield self.tmp / "ren.log", (self.tmp / "ren.log").read_text(errors="replace")
+    def written(self) -> dict[Path, str]:
+        """Every file the server wrote: under its state and cache folders, and its log."""
+        paths = [p for base in (self.tmp / "state", self.tmp / "cache")
+                 for p in sorted(base.rglob("*")) if p.is_file()]
+        return {path: path.read_bytes().decode("utf-8", "replace")
+                for path in [*paths, self.tmp / "ren.log"] if path.exists()}
+
+    @staticmethod
+    def added(before: dict[Path, str], after: dict[Path, str]) -> Iterator[tuple[Path, str]]:
+        """What this example wrote (each example checks its own: values shrink alike)."""
+        for path, text in after.items():
+            old = before.get(path, "")
+            if text != old:
+                yield path, text[len(old):] if text.startswith(old) else text
 
     async def example(self, lines: list[str], secrets: list[str], command: str,
                       start: tuple[int, int], end: tuple[int, int], suffix: str) -> None:
@@ -125,7 +133,7 @@ class Bench:
             "ren.ask": {"uri": uri, "range": selection, "question": "what is this?"},
             "ren.ask whole": {"uri": uri, "question": "what does this file hold?"},
         }[command]
-        sent_before = len(self.emulator.requests)
+        sent_before, files_before = len(self.emulator.requests), self.written()
         from pygls.exceptions import JsonRpcException
 
         try:
@@ -142,7 +150,7 @@ class Bench:
         for request in self.emulator.requests[sent_before:]:
             body = json.dumps(request.body, ensure_ascii=False)
             assert [s for s in secrets if s in body] == [], "a secret was sent"
-        for path, content in self.written():
+        for path, content in self.added(files_before, self.written()):
             assert [s for s in secrets if s in content] == [], f"a secret is in {path}"
         assert "<redacted:" not in editor.text(uri), "a redaction mark in the user's file"
         editor.close(uri)
