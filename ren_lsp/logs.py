@@ -32,6 +32,10 @@ class RedactingFilter(logging.Filter):
         if secret and len(secret) >= 4:
             self._secrets.add(secret)
 
+    def known(self) -> tuple[str, ...]:
+        """The secret values this filter has been told of (the API key, a forge token)."""
+        return tuple(self._secrets)
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
@@ -55,7 +59,12 @@ def setup_logging(*, level: str = "info", log_file: Path | None = None) -> Redac
     redactor = RedactingFilter()
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
+        from ren_lsp.private import open_private, private_folder
+
+        # The log holds code and answers when debugging: 0600 before the first line, in a
+        # folder made 0700 when it had to be made (the user's own folder is left as it is).
+        private_folder(log_file.parent, tighten=False)
+        open_private(log_file, "a").close()
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     root = logging.getLogger()
     for handler in list(root.handlers):

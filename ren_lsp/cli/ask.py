@@ -75,6 +75,11 @@ def selected_code(args: argparse.Namespace) -> tuple[str | None, str | None, int
         if args.lines:
             raise ValueError("--lines needs --file")
         return None, None, 1
+    from ren_lsp.context import is_secret_file
+
+    if is_secret_file(args.file.name) or is_secret_file(args.file):
+        raise ValueError(f"{args.file} looks like a file of secrets (.env, keys, credentials), "
+                         "so none of its text is sent to Astra")
     try:
         text = args.file.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -146,7 +151,11 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
-    request = Request.ask(text, system=prompts.SYSTEM)
+    from ren_lsp.context import redact
+
+    # What leaves the machine is redacted, as every request of the server is.
+    request = Request.ask(redact(text, resolved.settings.secret_patterns)[0],
+                          system=prompts.SYSTEM)
     spinner = Spinner(sys.stderr) if sys.stderr.isatty() else None
     async with contextlib.AsyncExitStack() as stack:
         overrides: dict[str, str] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -44,8 +44,27 @@ def display_path(ls: Server, uri: str) -> str:
     return shown
 
 
+def secret_file(ls: Server, uri: str) -> str | None:
+    """The name a document is shown by when it looks like a file of secrets (``.env``, a key,
+    credentials: the context engine's rules and the ``secretFiles`` setting), else None."""
+    from ren_lsp.context import is_secret_file
+
+    path = uri_path(uri)
+    if path is None:
+        return None
+    shown, extra = display_path(ls, uri), ls.settings.secret_files
+    return shown if is_secret_file(shown, extra) or is_secret_file(path.name, extra) else None
+
+
 def document(ls: Server, uri: str) -> TextDocument:
-    """The open document, or the file on disk; InvalidParams naming the uri otherwise."""
+    """The open document, or the file on disk, to send a part of; InvalidParams naming the uri
+    when it is neither, or when it looks like a file of secrets (never sent)."""
+    shown = secret_file(ls, uri)
+    if shown is not None:
+        name = PurePath(shown).name
+        raise invalid(f"uri: {shown} looks like a file of secrets (.env, keys, credentials), "
+                      "so none of its text is sent to Astra. If it holds no secrets, add "
+                      f"\"!{name}\" to the secretFiles setting.")
     doc = ls.workspace.get_text_document(uri)
     try:
         doc.source  # noqa: B018 - reads the file when the document is not open

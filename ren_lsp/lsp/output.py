@@ -13,12 +13,14 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from lsprotocol import types
 
+from ren_lsp.private import open_private, write_private
 from ren_lsp.text import end_position
 
 if TYPE_CHECKING:
@@ -31,14 +33,31 @@ FLUSH_INTERVAL = 0.1
 
 
 def state_dir() -> Path:
+    """The server's state folder (output documents, history, checkpoints): only the user's."""
     return platformdirs.user_state_path("ren-lsp")
+
+
+def state_folder(*parts: str) -> Path:
+    """A folder under the state dir, made to exist: it and the state dir 0700 (tightened when
+    they exist with a wider mode), since what is in them holds code and answers."""
+    from ren_lsp.private import private_folder
+
+    folder = private_folder(state_dir())
+    for part in parts:
+        folder = private_folder(folder / part)
+    return folder
 
 
 class OutputDocument:
     """One Markdown document that an answer streams into."""
 
-    def __init__(self, ls: Server, session_id: str, title: str) -> None:
+    def __init__(self, ls: Server, session_id: str, title: str,
+                 redact: Callable[[str], str] | None = None) -> None:
         self._ls = ls
+        #: what the server adds goes through it (a session's redaction): the document is a
+        #: file on disk, and shows what a tool read or a command printed
+        self._redact = redact or (lambda text: text)
+        title = self._redact(title)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         directory = state_dir() / "sessions"
         self.path = directory / f"{stamp}-{session_id}.md"
@@ -46,8 +65,8 @@ class OutputDocument:
         # No title: the document starts empty (a pull request preview's first line is its own).
         self._content = f"# {title}\n\n" if title else ""
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(self._content, encoding="utf-8")
+            state_folder("sessions")
+            write_private(self.path, self._content)
         except OSError as exc:
             from ren_lsp.lsp.sessions import SessionError
 
@@ -84,7 +103,7 @@ class OutputDocument:
         """
         if not text:
             return
-        self._pending.append(text)
+        self._pending.append(self._redact(text))
         if not send:
             return
         self._wakeup.set()
@@ -133,7 +152,7 @@ class OutputDocument:
         # The file holds the whole answer too, so "the answer is in <path>" is true even after
         # the editor's buffer is closed unsaved (the editor's copy has the same text).
         try:
-            self.path.write_text(self._content, encoding="utf-8")
+            write_private(self.path, self._content)
         except OSError as exc:
             log.warning("could not write %s: %s", self.path, exc)
 
@@ -146,6 +165,7 @@ class OutputDocument:
         line, character = end_position(self._content, self._ls.encoding)
         whole = types.Range(start=types.Position(line=0, character=0),
                             end=types.Position(line=line, character=character))
+        text = self._redact(text)
         self._content = text
         if self._failed:
             return
@@ -177,10 +197,12 @@ def record_history(entry: dict[str, Any], *, limit: int = HISTORY_LIMIT) -> None
     """Append one session to ``history.jsonl`` (the request without the key, the answer)."""
     path = state_dir() / "history.jsonl"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        state_folder()
         if path.exists() and path.stat().st_size > limit:
-            path.replace(path.with_name("history.1.jsonl"))
-        with path.open("a", encoding="utf-8") as out:
+            older = path.with_name("history.1.jsonl")
+            path.replace(older)
+            older.chmod(0o600)  # a history an older version wrote 0644
+        with open_private(path, "a") as out:
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
     except OSError as exc:
         log.warning("could not write the history to %s: %s", path, exc)

@@ -11,6 +11,7 @@ Whatever goes wrong ends in one place: the user's message, the partial answer ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ren_lsp.lsp.output import OutputDocument
     from ren_lsp.lsp.protocol import Server
     from ren_lsp.models import Reply, Request
+    from ren_lsp.models.types import Block
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,12 @@ class Session:
         #: False once the result is being applied: that is not interrupted half-way
         self.cancellable = True
         self.starting = starting
+        from ren_lsp.context.secrets import Redactor
+
+        known = manager.ls.redactor
+        #: every text the session sends, shows in a file or keeps goes through this (``outgoing``)
+        self.secrets = Redactor(manager.ls.settings.secret_patterns,
+                                known.known if known is not None else tuple)
 
     @property
     def answer(self) -> str:
@@ -106,7 +114,7 @@ class Session:
         """The session's Markdown output document, opened beside the code where possible."""
         from ren_lsp.lsp.output import OutputDocument
 
-        doc = OutputDocument(self.ls, self.id, heading)
+        doc = OutputDocument(self.ls, self.id, heading, self.secrets.redact)
         self.transcript = doc
         self.history["output"] = str(doc.path)
         if not await doc.show():
@@ -120,6 +128,8 @@ class Session:
                       selection: str = "") -> Context:
         """The repository context for a request, from what is indexed so far; the transcript
         and the history say which files were sent."""
+        if uri is not None:
+            self.learn(uri)
         result = await self.ls.indexing.query(question=question, uri=uri, selection=selection)
         if result is None or not result.text.strip():
             context = Context()
@@ -140,9 +150,10 @@ class Session:
         and returns it whole (text, tool calls, stop reason). Call it as often as needed."""
         from ren_lsp.models import TextDelta
 
-        self.history["request"] = request.transcript()
+        sent = self.outgoing(request)
+        self.history["request"] = sent.transcript()  # what was sent, not what was asked
         model = self.ls.model(role)
-        async with model.stream(request) as stream:
+        async with model.stream(sent) as stream:
             try:
                 async for event in stream:
                     if isinstance(event, TextDelta):
@@ -180,7 +191,7 @@ class Session:
         returns its path."""
         from ren_lsp.lsp.output import OutputDocument
 
-        doc = OutputDocument(self.ls, self.id, self.keep_heading)
+        doc = OutputDocument(self.ls, self.id, self.keep_heading, self.secrets.redact)
         self.history["output"] = str(doc.path)
         await doc.show()
         doc.append(text)
@@ -195,9 +206,44 @@ class Session:
         return (f"Done: {len(self.answer.splitlines())} lines in "
                 f"{self.transcript.path.name}")
 
+    def learn(self, uri: str) -> None:
+        """Know the secrets of the document a request is about, so that a selection cutting
+        one (or holding only some lines of a key block) is redacted too."""
+        with contextlib.suppress(OSError, ValueError):  # unreadable: none of it is sent
+            self.secrets.learn(self.ls.workspace.get_text_document(uri).source)
+
     def redact(self, text: str) -> str:
+        """A message for the editor without the keys the server knows (the log's filter)."""
         redactor = self.ls.redactor
         return redactor.redact(text) if redactor is not None else text
+
+    def outgoing(self, request: Request) -> Request:
+        """The request as it leaves the machine: the one redaction step every model turn of
+        every feature goes through (the selection, the code around it, the question, the
+        repository context, tool results and calls), with the session's numbered marks."""
+        from ren_lsp.models import Text, ToolCall, ToolResult, Turn
+
+        def clean(block: Block) -> Block:
+            if isinstance(block, Text):
+                return Text(self.secrets.redact(block.text))
+            if isinstance(block, ToolResult):
+                return attrs.evolve(block, content=self.secrets.redact(block.content))
+            assert isinstance(block, ToolCall)
+            return attrs.evolve(block, input=self.scrub(block.input))
+
+        turns = [Turn(turn.role, tuple(clean(b) for b in turn.content)) for turn in request.turns]
+        system = self.secrets.redact(request.system) if request.system else request.system
+        return attrs.evolve(request, turns=turns, system=system)
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` (strings, lists, dicts) with every string redacted: for the history."""
+        if isinstance(value, str):
+            return self.secrets.redact(value)
+        if isinstance(value, dict):
+            return {k: self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub(v) for v in value]
+        return value
 
 
 class Slots:
@@ -293,16 +339,20 @@ class SessionManager:
         finally:
             if where and answer:
                 summary += f"; what arrived is in {where}"
-            session.progress.end(session.redact(summary))
             if error is not None:
-                kept = f" The partial answer is in {where}." if where and answer else ""
-                self.ls.show_message(error + kept, types.MessageType.Error)
                 session.history["error"] = session.redact(error)
             self.sessions.pop(session.id, None)
             session.history.update(status=status, answer=answer, ended=time.time())
             from ren_lsp.lsp.output import record_history
 
-            record_history(session.history)
+            # What the history keeps is what was sent: the question, the task, the error and
+            # the answer with the same marks as the request. Written before the end is told,
+            # so a session said to be over is in the history.
+            record_history(session.scrub(session.history))
+            session.progress.end(session.redact(summary))
+            if error is not None:
+                kept = f" The partial answer is in {where}." if where and answer else ""
+                self.ls.show_message(error + kept, types.MessageType.Error)
 
     async def _keep_partial(self, session: Session) -> str | None:
         """The transcript holds what arrived (close it); else what arrived gets a document."""

@@ -172,6 +172,10 @@ class Completer:
         max_lines = self.ls.settings.completion__max_lines
         middle = shaping.shape(answer, prefix=cursor.prefix, suffix=cursor.suffix,
                                block=cursor.block, max_lines=max_lines)
+        from ren_lsp.context.secrets import PLACEHOLDER
+
+        if PLACEHOLDER.search(middle):  # a redacted secret repeated: never into the file
+            return ""
         lines = middle.split("\n")
         while lines and any(s.strip() for s in lines):
             candidate = "\n".join(lines)
@@ -220,8 +224,11 @@ def _write_state(health: Health) -> None:
     state = {"failing": health.failing, "failures": health.failures,
              "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     try:
+        from ren_lsp.lsp.output import state_folder
+        from ren_lsp.private import write_private
+
         path = Path(state_file())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(state) + "\n", encoding="utf-8")
+        state_folder()
+        write_private(path, json.dumps(state) + "\n")
     except OSError as exc:  # the state is a help for doctor, never a reason to fail
         log.info("could not write %s: %s", state_file(), exc)

@@ -75,6 +75,13 @@ def edit_session(ls: Server, command: str, title: str, target: Target,
                 code = code if code.endswith("\n") else code + "\n"
             else:
                 code = extract_code(reply.text, original=target.text)
+            # Secrets went out as marks: put back the ones this session made, and never write
+            # a mark it cannot put back into the user's file.
+            unknown = s.secrets.unknown(code, allowed=ls.workspace.get_text_document(
+                target.uri).source)
+            if unknown:
+                return await _refuse_marks(s, title, target.path, unknown, reply.text)
+            code = s.secrets.restore(code)
             result = await ls.edits.replace(tracked, expected=target.text, new_text=code,
                                             insert=insert, label=title)
         finally:
@@ -93,6 +100,18 @@ def edit_session(ls: Server, command: str, title: str, target: Target,
         return f"Not applied ({short}); the answer is in {where}"
 
     return ls.sessions.run(command, title, run, uri=target.uri)
+
+
+async def _refuse_marks(s: Session, title: str, path: str, marks: list[str], answer: str) -> str:
+    """The answer holds redaction marks of secrets it could not know (from the repository
+    context, or made up): not applied, kept in a document, the user told why."""
+    where = await s.keep(answer)
+    shown = ", ".join(f"`{m}`" for m in marks[:3])
+    s.ls.show_message(
+        f"{title}: the answer has {shown} in place of a secret that was redacted before it was "
+        f"sent, so it was not applied to {path} (your file keeps its text). The answer is in "
+        f"{where}.", types.MessageType.Warning)
+    return f"Not applied (the answer holds a redacted secret); the answer is in {where}"
 
 
 def _rewrite(ls: Server, command: str, title: str, uri: str, rng: types.Range,

@@ -55,9 +55,11 @@ class Checkpoint:
     def save(self) -> None:
         path = checkpoint_dir() / f"{self.session}.json"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(attrs.asdict(self), ensure_ascii=False),
-                            encoding="utf-8")
+            from ren_lsp.lsp.output import state_folder
+            from ren_lsp.private import write_private
+
+            state_folder("checkpoints")  # 0700, the file 0600: it holds the files' text
+            write_private(path, json.dumps(attrs.asdict(self), ensure_ascii=False))
         except OSError as exc:  # undo then works within this server's life only
             log.warning("could not save the checkpoint of %s: %s", self.session, exc)
 
