@@ -196,3 +196,37 @@ async def test_a_selection_in_a_secret_file_is_refused(
         assert f"{name} looks like a file of secrets" in caught.value.message, command
         assert "secretFiles" in caught.value.message  # what to do if it holds none
     assert emulator.requests == []
+
+
+async def test_the_agent_writes_the_secrets_it_saw_as_marks_back_as_they_were(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    from ren_lsp.context.secrets import Redactor
+
+    line = f'DEPLOY_TOKEN = "{GITHUB_TOKEN}"\n'
+    (workspace / "deploy.py").write_text(line)
+    # The only secret of the run, so the first mark the session makes stands for it.
+    mark = Redactor().redact(GITHUB_TOKEN)
+    assert mark.startswith("<redacted:") and mark.endswith(":1>")
+    emulator.converse([
+        {"tool": "read_file", "input": {"path": "deploy.py"}},
+        {"tool": "edit_file", "input": {"path": "deploy.py", "old_text": f'"{mark}"\n',
+                                        "new_text": f'"{mark}"  # rotated yearly\n'}},
+        {"tool": "create_file", "input": {"path": "copy.py", "content": f"T = '{mark}'\n"}},
+        {"tool": "create_file", "input": {"path": "made_up.py",
+                                          "content": "T = '<redacted:github-token:7>'\n"}},
+        {"text": "Done."}])
+    editor = await start_editor()
+    await editor.command("ren.agent", {"task": "note that the deploy token rotates"})
+    await editor.wait_for_progress_end(title="Astra: Agent", timeout=30)
+    [read] = [b for b in emulator.requests[1].body["messages"][-1]["content"]  # type: ignore[index]
+              if b.get("type") == "tool_result"]
+    assert read["content"] == f'DEPLOY_TOKEN = "{mark}"\n'  # what the agent saw
+    assert leaked(sent(emulator)) == []
+    # The marks it saw are put back: the user's token is intact, the new file has the value.
+    assert (workspace / "deploy.py").read_text() == (
+        f'DEPLOY_TOKEN = "{GITHUB_TOKEN}"  # rotated yearly\n')
+    assert (workspace / "copy.py").read_text() == f"T = '{GITHUB_TOKEN}'\n"
+    # A mark that stands for nothing the run saw is never written into a file.
+    assert not (workspace / "made_up.py").exists()
+    refused = emulator.requests[4].body
+    assert refused is not None and "stands for no secret" in json.dumps(refused)

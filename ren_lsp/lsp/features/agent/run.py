@@ -61,7 +61,7 @@ class AgentRun:
         self.runner = CommandRunner(s, plan.root, verify=plan.verify,
                                     prefixes=list(settings.agent__allowed_commands),
                                     timeout=settings.agent__command_timeout)
-        self.tools = Tools(ls, plan.root, self.checkpoint, self.runner)
+        self.tools = Tools(ls, plan.root, self.checkpoint, self.runner, s.secrets)
         self.max_fixes = settings.agent__max_fix_attempts
         self.max_tokens = settings.agent__max_tokens
         self.steps = 0
@@ -140,11 +140,10 @@ class AgentRun:
         outcome = await self.tools.run(call.name, call.input)
         self._show(outcome)
         self._guard(call, outcome)
-        # What a tool read or printed leaves the machine: secrets in it are redacted, as in the
-        # repository context (a key in a config file, a token in a command's output).
-        from ren_lsp.context.secrets import redact
-
-        content, _ = redact(outcome.content, self.ls.settings.secret_patterns)
+        # What a tool read or printed leaves the machine: secrets in it are redacted (a key in a
+        # config file, a token in a command's output) with the session's numbered marks, which
+        # the file tools put back when the agent writes them.
+        content = self.s.secrets.redact(outcome.content)
         return ToolResult(call.id, self.s.redact(content), outcome.is_error, name=call.name)
 
     def _show(self, outcome: Outcome) -> None:

@@ -18,6 +18,7 @@ import attrs
 from ren_lsp.models import Tool
 
 if TYPE_CHECKING:
+    from ren_lsp.context.secrets import Redactor
     from ren_lsp.lsp.features.agent.checkpoints import Checkpoint
     from ren_lsp.lsp.features.agent.commands import CommandRunner
     from ren_lsp.lsp.protocol import Server
@@ -96,8 +97,11 @@ class Tools:
     """The tools of one agent run: the workspace root, what was read, the checkpoint."""
 
     def __init__(self, ls: Server, root: Path, checkpoint: Checkpoint,
-                 runner: CommandRunner) -> None:
+                 runner: CommandRunner, secrets: Redactor | None = None) -> None:
         self.ls = ls
+        #: the session's marks: what the agent read went out with its secrets as marks, and
+        #: the marks in what it writes are put back before a file is touched
+        self.secrets = secrets
         self.root = root.resolve()
         self.checkpoint = checkpoint
         self.runner = runner
@@ -205,6 +209,8 @@ class Tools:
     async def edit_file(self, path: str, old_text: str, new_text: str) -> Outcome:
         relative, target = self.resolve(path)
         text = self._text(relative, target)
+        old_text, new_text = (self._restore(relative, old_text, text),
+                              self._restore(relative, new_text, text))
         base = self.seen.get(relative, text)
         if text != base:
             raise ToolError(f"'{relative}' changed since you read it: read it again first")
@@ -221,9 +227,22 @@ class Tools:
         relative, target = self.resolve(path, must_exist=False)
         if target.exists():
             raise ToolError(f"'{relative}' exists already: use edit_file")
+        content = self._restore(relative, content)
         await self._write(relative, target, content, read_as=None)
         return Outcome(f"Created {relative}.", summary=f"created {relative}",
                        diff=diff(relative, "", content))
+
+    def _restore(self, relative: str, text: str, file_text: str = "") -> str:
+        """``text`` with the session's marks put back to the secrets they stand for; a mark
+        it cannot put back is never written into a file."""
+        if self.secrets is None or "<redacted:" not in text:
+            return text
+        unknown = self.secrets.unknown(text, allowed=file_text)
+        if unknown:
+            raise ToolError(f"'{relative}' was not changed: the text holds {', '.join(unknown)}, "
+                            "which stands for no secret this run read; leave those lines as "
+                            "they are or write the value itself")
+        return self.secrets.restore(text)
 
     async def _write(self, relative: str, target: Path, text: str, *,
                      read_as: str | None) -> None:
