@@ -88,9 +88,14 @@ implement implemented handle handles handled possible correct corrected
 """
 
 
-def query_terms(text: str) -> list[str]:
-    """The terms of a request's words, without the words that only name the kind of request."""
-    return [term for term in terms_of(text) if term not in _REQUEST_TERMS]
+def query_terms(text: str, code: Iterable[str] = ()) -> list[str]:
+    """The terms of a request's words, without the words that only name the kind of request.
+
+    A request word inside one of the request's identifiers (``code``) is kept: "resolve" names
+    the kind of request, ``resolve_types`` names the function.
+    """
+    keep = set(terms_of(" ".join(code)))
+    return [term for term in terms_of(text) if term not in _REQUEST_TERMS or term in keep]
 
 
 def terms_of(text: str) -> list[str]:
