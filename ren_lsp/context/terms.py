@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 #: pieces of identifiers and words: "HTTPResponse" -> "HTTP", "Response"; digits dropped
-_PIECES = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+PIECES = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_PIECES = PIECES
 
 #: English function words, question words and keywords common to most languages
 _STOPWORDS = """
