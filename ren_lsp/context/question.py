@@ -184,8 +184,7 @@ def _second_look(index: Index, matches: lexical.Matches, best: list[str]
     if not best:
         return {}
     count = max(len(index.records), 1)
-    idf = {t: lexical.idf(count, index.df_terms.get(t, 0)) for t in matches.terms}
-    passage, phrase = passages.second_look(best, index.text_of, matches.terms, idf)
+    passage, phrase = passages.second_look(best, index.text_of, matches.terms, matches.idf)
     names_idf = {t: lexical.idf(count, index.df_names.get(t, 0)) for t in matches.terms}
     definition = {}
     for key in best:
