@@ -138,6 +138,8 @@ _HOWTO = re.compile(r"\brelease notes\b|\bhow (?:do|can|should) (?:i|we|you) (?:
                     r"configure|get started)\b|\bgetting started\b", re.IGNORECASE)
 _STUB_WORDS = frozenset({"stub", "stubs", "pyi", "typing", "overload", "overloads", "mypy",
                          "pyright", "annotation", "annotations", "typed", "typescript"})
+#: type hints are what a stub holds ("improve the type hints of add()")
+_TYPE_HINTS = re.compile(r"\btype[- ]hint(?:s|ing)?\b", re.IGNORECASE)
 _TEST_WORDS = frozenset({"test", "tests", "tested", "testing", "spec", "specs", "fixture",
                          "fixtures", "pytest", "unittest", "coverage", "mock", "mocks"})
 _EXAMPLE_WORDS = frozenset({"example", "examples", "sample", "samples", "demo", "benchmark",
@@ -153,7 +155,7 @@ def wanted_kinds(question: str) -> frozenset[str]:
     wanted = {SOURCE}
     if words & _DOC_WORDS or _HOWTO.search(question):
         wanted.add(DOC)
-    if words & _STUB_WORDS:
+    if words & _STUB_WORDS or _TYPE_HINTS.search(question):
         wanted.add(STUB)
     if words & _TEST_WORDS:
         wanted.add(TEST)

@@ -39,6 +39,8 @@ class Matches:
     hits: dict[str, set[str]] = attrs.Factory(dict)
     #: the question's distinct terms
     terms: tuple[str, ...] = ()
+    #: each term's idf over the source files (what the body's BM25 used)
+    idf: dict[str, float] = attrs.Factory(dict)
 
 
 def idf(count: int, frequency: int) -> float:
@@ -53,12 +55,17 @@ def match(index: Index, query_terms: list[str]) -> Matches:
         return result
     count = max(len(index.records), 1)
     fields: list[_Field] = []
+    source_df, source_count = _source_df(index, query_terms)
     for name, df, total, k1 in (("body", index.df_terms, index.total_length, K1),
                                 ("defs", index.df_names, index.total_names, NAME_K1),
                                 ("path", index.df_path, index.total_path, NAME_K1),
                                 ("notes", index.df_notes, index.total_notes, K1)):
         related = _related(index, name, query_terms) if name in ("defs", "path") else {}
         weights = {t: idf(count, df[t]) for t in (*query_terms, *related) if df.get(t, 0)}
+        if name == "body":
+            if source_count:
+                weights = {t: idf(source_count, source_df.get(t, 0)) for t in weights}
+            result.idf = dict(weights)
         result.fields[name] = {}
         if weights:
             fields.append(_Field(name, weights, related, max(total / count, 1.0), k1,
@@ -139,3 +146,24 @@ _ATTRIBUTE = {"body": "terms", "defs": "names", "path": "path_terms", "notes": "
 def size_prior(record: FileRecord) -> float:
     """log(1 + the number of terms): grows slowly, so it only breaks near ties."""
     return math.log1p(record.length)
+
+
+def _source_df(index: Index, query_terms: list[str]) -> tuple[dict[str, int], int]:
+    """In how many source files each term occurs, and how many source files there are.
+
+    Tests repeat the words of the code they test, so a word of one module is not rare over all
+    files; over the source files it is.
+    """
+    from ren_lsp.context import kinds
+
+    df: dict[str, int] = dict.fromkeys(query_terms, 0)
+    count = 0
+    for record in index.records.values():
+        if record.kind != kinds.SOURCE:
+            continue
+        count += 1
+        bag = record.terms
+        for term in query_terms:
+            if term in bag:
+                df[term] += 1
+    return df, count

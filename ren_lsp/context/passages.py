@@ -9,7 +9,10 @@ ranked best by the first look (``RERANK`` of them) are read again, and two more 
   ("server default" in ``server_default``, "double quoting" in ``_double_quoting``), rare ones
   counting more.
 
-Only the question's terms are counted, so a file is one pass of the tokenizer.
+Only the question's terms are counted, and only where they can be: the file's lower-cased text
+is searched for the terms' prefixes (one pass of the regular-expression engine), and only the
+words found are split into terms, so a file is never tokenized whole. Positions are characters:
+a passage is ``WINDOW`` characters (about 30 lines), the next one starting half-way.
 """
 
 from __future__ import annotations
@@ -17,15 +20,16 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 from ren_lsp.context.symbols import Definition
-from ren_lsp.context.terms import pieces_of
+from ren_lsp.context.terms import PIECES, normal, pieces_of
 
 RERANK = 40
-#: a passage is this many terms (about 30 lines of code), the next one starting half-way
-WINDOW = 200
-STRIDE = 100
+#: a passage is this many characters (about 30 lines of code), the next one starting half-way
+WINDOW = 1800
+STRIDE = 900
 #: a longer text is cut here: the passage signal is for finding a place, not for reading it all
 MAX_CHARS = 400_000
 K1 = 1.2
@@ -43,23 +47,70 @@ def second_look(keys: Sequence[str], text_of: Callable[[str], str | None],
              if a in wanted and b in wanted and a != b}
     passage: dict[str, float] = {}
     phrases: dict[str, float] = {}
+    search = _prefix_pattern(wanted)
     for key in keys:
         text = text_of(key)
         if not text:
             continue
-        terms = pieces_of(text[:MAX_CHARS])
-        found = [(i, t) for i, t in enumerate(terms) if t in wanted]
+        text = text[:MAX_CHARS]
+        found = occurrences(text, wanted, search)
         if not found:
             continue
-        passage[key] = _best_window(found, len(terms), idf)
-        count = _pair_count(found, pairs)
+        passage[key] = _best_window(found, len(text), idf)
+        count = _pair_count(text, found, pairs)
         if count:
             phrases[key] = sum((idf[a] + idf[b]) * math.log1p(n) for (a, b), n in count.items())
     return passage, phrases
 
 
-def _best_window(found: Sequence[tuple[int, str]], length: int, idf: dict[str, float]) -> float:
-    """BM25 of the best window of ``WINDOW`` terms (the last one may be shorter)."""
+#: (start, end, term): where a piece of the text that is one of the question's terms lies
+Occurrence = tuple[int, int, str]
+
+
+def occurrences(text: str, wanted: set[str], search: re.Pattern[str] | None = None
+                ) -> list[Occurrence]:
+    """Every piece of ``text`` whose term is in ``wanted``, in order: the same pieces as
+    splitting the whole text (``terms.pieces_of``), found without splitting all of it.
+
+    A piece's term is its lower-cased form stemmed, and the stemmer only cuts a word's end (or
+    turns a final y into i), so every such piece starts with its term less the last letter:
+    only the words holding one of those prefixes are split.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        # a few letters lower to two ("İ"), which would shift the offsets: split it all
+        return [(m.start(), m.end(), term) for m in PIECES.finditer(text)
+                if (term := normal(m.group())) in wanted]
+    search = search or _prefix_pattern(wanted)
+    found: list[Occurrence] = []
+    done = 0
+    for match in search.finditer(lowered):
+        at = match.start()
+        if at < done:
+            continue
+        start = at
+        while start > 0 and lowered[start - 1] in _LETTERS:
+            start -= 1
+        end = _LETTERS_RUN.match(lowered, at).end()  # type: ignore[union-attr]
+        for piece in PIECES.finditer(text, start, end):
+            term = normal(piece.group())
+            if term in wanted:
+                found.append((piece.start(), piece.end(), term))
+        done = end
+    return found
+
+
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+_LETTERS_RUN = re.compile(r"[a-z]*")
+
+
+def _prefix_pattern(wanted: set[str]) -> re.Pattern[str]:
+    prefixes = {term[:-1] if len(term) > 2 else term for term in wanted}
+    return re.compile("|".join(sorted(map(re.escape, prefixes), key=len, reverse=True)))
+
+
+def _best_window(found: Sequence[Occurrence], length: int, idf: dict[str, float]) -> float:
+    """BM25 of the best window of ``WINDOW`` characters (the last one may be shorter)."""
     best = 0.0
     first = 0
     for start in range(0, max(length, 1), STRIDE):
@@ -69,7 +120,7 @@ def _best_window(found: Sequence[tuple[int, str]], length: int, idf: dict[str, f
         counts: dict[str, int] = {}
         at = first
         while at < len(found) and found[at][0] < end:
-            term = found[at][1]
+            term = found[at][2]
             counts[term] = counts.get(term, 0) + 1
             at += 1
         if counts:
@@ -101,13 +152,17 @@ def _definition_terms(name: str, signature: str) -> frozenset[str]:
     return frozenset(pieces_of(name)) | frozenset(pieces_of(signature))
 
 
-def _pair_count(found: Sequence[tuple[int, str]], pairs: set[tuple[str, str]]
+def _pair_count(text: str, found: Sequence[Occurrence], pairs: set[tuple[str, str]]
                 ) -> dict[tuple[str, str], int]:
-    """Adjacent query terms: both in the text, one right after the other."""
+    """Adjacent query terms: both in the text, one right after the other (no letter between,
+    so no other piece: ``server_default``, "server default", ``serverDefault``)."""
     if not pairs:
         return {}
     counts: dict[tuple[str, str], int] = {}
-    for (i, a), (j, b) in itertools.pairwise(found):
-        if j == i + 1 and (a, b) in pairs:
+    for (_, end, a), (start, _, b) in itertools.pairwise(found):
+        if (a, b) in pairs and not _LETTER.search(text, end, start):
             counts[a, b] = counts.get((a, b), 0) + 1
     return counts
+
+
+_LETTER = re.compile(r"[A-Za-z]")

@@ -21,6 +21,9 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _CODE_WORD = re.compile(
     r"`([^`]+)`|\b([A-Za-z_]\w*(?:_\w+|[a-z][A-Z]\w*))\b|\b([A-Za-z_]\w*)\(|\b([A-Z]\w*[a-z]\w*)\b")
 
+#: an identifier made of words (snake_case, camelCase): its request words are part of a name
+_COMPOUND = re.compile(r"_|[a-z][A-Z]")
+
 
 def identifiers(text: str) -> list[str]:
     """The distinct identifiers of a piece of code, in order."""
@@ -73,7 +76,8 @@ def features(index: Index, question: str, *, about: str = "") -> Features:
     wanted = kinds.wanted_kinds(question + "\n" + about)
     raw: dict[str, dict[str, float]] = {}
     names: dict[str, set[str]] = {}
-    for name in code_words(question):
+    words = code_words(question)
+    for name in words:
         keys = index.defined_in.get(name)
         if not keys or len(keys) > 25:
             continue
@@ -81,7 +85,7 @@ def features(index: Index, question: str, *, about: str = "") -> Features:
         for key in keys:
             bucket[key] = bucket.get(key, 0.0) + 1.0 / len(keys)
             names.setdefault(key, set()).add(name)
-    matches = lexical.match(index, query_terms(question))
+    matches = lexical.match(index, query_terms(question, [w for w in words if _COMPOUND.search(w)]))
     raw.update({field: scores for field, scores in matches.fields.items() if scores})
     candidates = set(matches.hits) | set(names)
     if candidates:
@@ -180,8 +184,7 @@ def _second_look(index: Index, matches: lexical.Matches, best: list[str]
     if not best:
         return {}
     count = max(len(index.records), 1)
-    idf = {t: lexical.idf(count, index.df_terms.get(t, 0)) for t in matches.terms}
-    passage, phrase = passages.second_look(best, index.text_of, matches.terms, idf)
+    passage, phrase = passages.second_look(best, index.text_of, matches.terms, matches.idf)
     names_idf = {t: lexical.idf(count, index.df_names.get(t, 0)) for t in matches.terms}
     definition = {}
     for key in best:

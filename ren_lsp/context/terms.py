@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 #: pieces of identifiers and words: "HTTPResponse" -> "HTTP", "Response"; digits dropped
-_PIECES = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+PIECES = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_PIECES = PIECES
 
 #: English function words, question words and keywords common to most languages
 _STOPWORDS = """
@@ -88,9 +89,14 @@ implement implemented handle handles handled possible correct corrected
 """
 
 
-def query_terms(text: str) -> list[str]:
-    """The terms of a request's words, without the words that only name the kind of request."""
-    return [term for term in terms_of(text) if term not in _REQUEST_TERMS]
+def query_terms(text: str, code: Iterable[str] = ()) -> list[str]:
+    """The terms of a request's words, without the words that only name the kind of request.
+
+    A request word inside one of the request's identifiers (``code``) is kept: "resolve" names
+    the kind of request, ``resolve_types`` names the function.
+    """
+    keep = set(terms_of(" ".join(code)))
+    return [term for term in terms_of(text) if term not in _REQUEST_TERMS or term in keep]
 
 
 def terms_of(text: str) -> list[str]:

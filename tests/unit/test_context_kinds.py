@@ -58,6 +58,8 @@ def test_the_file_a_test_is_named_after(rel: str, stem: str) -> None:
     ("where is the retry tested", {"test"}, {"doc"}),
     ("update the example for streaming", {"example"}, set()),
     ("fix the overloads in the type stubs", {"stub"}, set()),
+    ('Improve type hints of handlers (in "add()")', {"stub"}, {"test"}),
+    ("fix the type of the hint shown", set(), {"stub"}),
 ])
 def test_what_a_request_is_about(question: str, wanted: set[str], not_wanted: set[str]) -> None:
     kinds = wanted_kinds(question)
