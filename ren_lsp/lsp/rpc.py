@@ -201,6 +201,12 @@ class RenProtocol(LanguageServerProtocol):
             self._reply_error(msg_id, *problem)
             return
         cls = self.get_message_type(method) or JsonRPCRequestMessage
+        params = data.get("params")
+        if cls is not JsonRPCRequestMessage and not isinstance(params, dict | None):
+            # Every LSP method takes an object (or nothing); cattrs would read a list as one.
+            self._reply_error(msg_id, INVALID_PARAMS, "Invalid params: params: expected an "
+                              f"object, got {type(params).__name__}")
+            return
         try:
             message = self._converter.structure(data, cls)
         except Exception as exc:
@@ -237,6 +243,9 @@ class RenProtocol(LanguageServerProtocol):
         result_type = self._result_types.pop(msg_id, None) if future is not None else None
         if future is None:
             log.warning("an answer to no request of ours (id %r); ignored", msg_id)
+            return
+        if future.done():  # pygls's shutdown cancels our requests too: a late answer
+            self._request_futures.pop(msg_id, None)
             return
         if "error" in data:
             try:

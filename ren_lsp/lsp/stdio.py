@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
+import os
 import sys
 import threading
 from typing import TYPE_CHECKING, BinaryIO
@@ -56,8 +58,8 @@ async def _serve(server: RenLanguageServer, stdin: BinaryIO, stdout: BinaryIO) -
     lost = asyncio.Event()
     protocol.on_lost = lost.set
     protocol.set_writer(StdoutWriter(stdout))
-    threading.Thread(target=_pump, args=(stdin, loop, queue), name="ren-lsp-stdin",
-                     daemon=True).start()
+    threading.Thread(target=_pump, args=(_own_reader(stdin), loop, queue),
+                     name="ren-lsp-stdin", daemon=True).start()
     code = 0
     while protocol.exit_code is None:
         item = await _next(queue, lost)
@@ -78,6 +80,16 @@ async def _serve(server: RenLanguageServer, stdin: BinaryIO, stdout: BinaryIO) -
     protocol.close()
     await _end_sessions(server)
     return code
+
+
+def _own_reader(stdin: BinaryIO) -> BinaryIO:
+    """A reader of its own over stdin's file descriptor: the thread blocks in it, and were it
+    ``sys.stdin.buffer``, the interpreter's exit would abort on that buffer's lock."""
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stdin
+    return os.fdopen(os.dup(fd), "rb")
 
 
 async def _next(queue: asyncio.Queue[object], lost: asyncio.Event) -> object:
@@ -105,9 +117,9 @@ def _pump(stdin: BinaryIO, loop: asyncio.AbstractEventLoop,
         item = exc
     except (OSError, ValueError) as exc:
         item = FramingError(f"stdin could not be read ({type(exc).__name__})")
-    except RuntimeError:  # the loop is closed: the server is ending anyway
-        return
-    with contextlib.suppress(RuntimeError):
+    except (RuntimeError, concurrent.futures.CancelledError):
+        return  # the loop is closing or closed: the server is ending anyway
+    with contextlib.suppress(RuntimeError, concurrent.futures.CancelledError):
         asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
 
 

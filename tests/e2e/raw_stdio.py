@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 #: Safety net for one wait (a passing test never comes near it).
-DEADLINE = 60.0
+DEADLINE = float(os.environ.get("RAW_STDIO_DEADLINE", "60"))
 NO_ANSWER = object()
 
 Message = dict[str, Any]
@@ -47,7 +48,8 @@ def default_answers() -> dict[str, Callable[[Any], Any]]:
 class RawServer:
     """One server process and everything it wrote."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, stderr_path: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, stderr_path: Path,
+                 module: str = "ren_lsp") -> None:
         self.answers = default_answers()
         self.messages: list[Message] = []
         self.stray: list[bytes] = []  # stdout bytes that were not a frame (must stay empty)
@@ -56,7 +58,7 @@ class RawServer:
         self._changed = threading.Condition()
         self._next_id = 0
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ren_lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._stderr, env=env, cwd=cwd)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -135,6 +137,9 @@ class RawServer:
                 self.messages.append(message)
                 self._changed.notify_all()
             self._answer(message)
+        # The end of stdout comes just before the process ends: wait for it, so a waiter
+        # woken now sees the exit (nothing else would wake it again).
+        self.proc.wait()
         with self._changed:
             self._changed.notify_all()
 
