@@ -136,6 +136,8 @@ class RenProtocol(LanguageServerProtocol):
         self.timeout = editor_timeout()
         #: set by ``exit``: the code the process ends with
         self.exit_code: int | None = None
+        #: set by ``stdio``, which reads the frames itself (TCP is still pygls's loop)
+        self.serving_stdio = False
         self._initialize_received = False
         self._closed = False
         #: ids of the requests we sent that wait for an answer
@@ -268,9 +270,12 @@ class RenProtocol(LanguageServerProtocol):
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Any:
-        """``exit``: the read loop stops and the process ends with this code (LSP: 0 after
-        ``shutdown``, else 1). No ``sys.exit`` from inside the event loop."""
+        """``exit``: on stdio the read loop stops and the process ends with this code (LSP: 0
+        after ``shutdown``, else 1), no ``sys.exit`` from inside the event loop; on TCP (pygls's
+        loop) pygls's own exit."""
         self.exit_code = 0 if self._shutdown else 1
+        if not self.serving_stdio:
+            yield from super().lsp_exit(*args)
 
     # -- messages out ---------------------------------------------------------------------
 

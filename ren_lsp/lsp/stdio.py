@@ -57,6 +57,7 @@ async def _serve(server: RenLanguageServer, stdin: BinaryIO, stdout: BinaryIO) -
     queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
     lost = asyncio.Event()
     protocol.on_lost = lost.set
+    protocol.serving_stdio = True
     protocol.set_writer(StdoutWriter(stdout))
     threading.Thread(target=_pump, args=(_own_reader(stdin), loop, queue),
                      name="ren-lsp-stdin", daemon=True).start()

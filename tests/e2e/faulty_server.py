@@ -27,7 +27,7 @@ def main() -> None:
     def fail_notification(ls: Any, params: Any) -> None:
         raise RuntimeError(f"cannot read {INTERNALS}")
 
-    raise SystemExit(server.serve_stdio())
+    server.start_io()  # ren-lsp serves stdio itself (its framing, its exit), as `serve` does
 
 
 if __name__ == "__main__":
