@@ -169,7 +169,13 @@ class Session:
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Info, message=self.redact(message),
             actions=[types.MessageActionItem(title=a) for a in actions])
-        item = await self.ls.window_show_message_request_async(params)
+        from pygls.exceptions import JsonRpcException
+
+        try:
+            item = await self.ls.window_show_message_request_async(params)
+        except JsonRpcException as exc:  # unanswered in time, refused, or the editor is gone
+            log.info("the question was not answered: %s", exc.message)
+            return None  # as if dismissed: the caller's safe default
         return item.title if item is not None else None
 
     def report(self, message: str) -> None:

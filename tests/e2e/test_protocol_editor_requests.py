@@ -170,3 +170,28 @@ async def test_exit_exits_while_a_session_waits_on_the_editor(
     assert "Traceback" not in server.stderr()
     entry = next(e for e in history(tmp_path) if e["session"] == session)  # it has exited
     assert entry["status"] in ("cancelled", "done") and NEW_FUNCTION.strip() in entry["answer"]
+
+
+async def test_a_question_the_editor_never_answers_counts_as_dismissed(
+        servers: list[RawServer], emulator: Emulator, workspace: Path, tmp_path: Path) -> None:
+    env = clean_env(tmp_path, REN_BASE_URL=emulator.base_url, REN_API_KEY=TEST_KEY,
+                    REN_LSP_EDITOR_TIMEOUT="0.1")  # a person's answer: 10 times as long
+    server = RawServer(env, workspace, tmp_path / "stderr.txt")
+    servers.append(server)
+    server.answers["window/showMessageRequest"] = lambda _: NO_ANSWER
+    server.initialize(workspace, capabilities={"window": {
+        "workDoneProgress": True, "showMessage": {}}, "workspace": {"applyEdit": True}})
+    emulator.converse([{"tool": "run_command", "input": {"command": "echo asked"}},
+                       {"text": "done"}])
+    server.call("workspace/executeCommand", {"command": "ren.agent",
+                                             "arguments": [{"task": "say hello"}]})
+    asked = await server.until(is_request("window/showMessageRequest"), "the question")
+    assert "echo asked" in asked["params"]["message"]
+    said = await session_end(server)
+    assert "internal error" not in said and "Failed" not in said, said
+    body = emulator.requests[1].body
+    assert body is not None
+    results = [b for b in body["messages"][-1]["content"]
+               if isinstance(b, dict) and b.get("type") == "tool_result"]
+    assert "skipped `echo asked`" in results[0]["content"], results
+    assert server.shutdown_and_exit() == 0
