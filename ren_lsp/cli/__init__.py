@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -172,9 +173,14 @@ def _serve(args: argparse.Namespace) -> int:
         if not host or not port.isdigit() or int(port) > 65535:
             return fail(f"--tcp takes HOST:PORT, e.g. 127.0.0.1:2087 (got {args.tcp!r})", 2)
         server.start_tcp(host, int(port))
-    else:
-        server.start_io()
-    return 0
+        return 0
+    code = server.serve_stdio()
+    # End now: a worker thread still busy (indexing a big tree) must not keep the process
+    # alive after exit; what has to be written (history, answers) is written by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _emulator(args: argparse.Namespace) -> int:

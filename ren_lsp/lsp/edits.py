@@ -13,16 +13,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
+from ren_lsp.lsp.rpc import Abandoned, EditorGone, EditorTimeout
 from ren_lsp.text import TrackedRange, end_position, offset_at
 
 if TYPE_CHECKING:
@@ -32,8 +36,6 @@ log = logging.getLogger(__name__)
 
 #: seconds to wait for the didChange an applied edit causes (Neovim sends it 150 ms late)
 SETTLE_TIMEOUT = 1.0
-#: seconds the editor has to answer workspace/applyEdit before it counts as a refusal
-APPLY_TIMEOUT = 30.0
 
 
 class Outcome(enum.Enum):
@@ -72,6 +74,8 @@ class EditService:
         self._tracked: dict[str, list[TrackedRange]] = {}
         self._change_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._own_edits: set[str] = set()
+        #: the tasks inside replace/write_file (a held session there can still be cancelled)
+        self._editing: set[asyncio.Task[None]] = set()
 
     # -- ranges the user may edit while a session works on them ---------------------------
 
@@ -115,7 +119,7 @@ class EditService:
         edit, if it still holds ``expected`` and the user did not touch it meanwhile."""
         uri = tracked.uri
         self.untrack(tracked)
-        async with self._lock(uri):
+        async with self._document(uri):
             if tracked.conflict or self.current_text(uri, tracked.range) != expected:
                 return EditResult(Outcome.CONFLICT, "the text changed meanwhile")
             rng = tracked.range
@@ -123,15 +127,17 @@ class EditService:
                 rng = types.Range(start=rng.end, end=rng.end)
             version = self.ls.workspace.get_text_document(uri).version
             self._own_edit(uri, rng, new_text)
-            applied = await self.apply_text_edits(
-                uri, version, [types.TextEdit(range=rng, new_text=new_text)], label=label)
-            if applied:  # hold the document until the editor tells us what it now holds
+            try:
+                result = await self._apply_text(
+                    uri, version, [types.TextEdit(range=rng, new_text=new_text)], label=label)
+            except BaseException:  # cancelled: the user's next change must count again
+                self._own_edits.discard(uri)
+                raise
+            if result.applied:  # hold the document until the editor tells us what it holds
                 await self._settled(uri, version)
             else:
                 self._own_edits.discard(uri)
-        if not applied:
-            return EditResult(Outcome.REFUSED, "the editor did not apply it")
-        return EditResult(Outcome.APPLIED)
+        return result
 
     def _own_edit(self, uri: str, rng: types.Range, new_text: str) -> None:
         """We are about to edit ``uri``: the other ranges tracked there follow our edit exactly,
@@ -177,7 +183,12 @@ class EditService:
 
     async def apply_text_edits(self, uri: str, version: int | None,
                                edits: list[types.TextEdit], *, label: str | None = None) -> bool:
-        """Ask the editor to apply ``edits`` to one document; True if it did.
+        """Ask the editor to apply ``edits`` to one document; True if it did."""
+        return (await self._apply_text(uri, version, edits, label=label)).applied
+
+    async def _apply_text(self, uri: str, version: int | None, edits: list[types.TextEdit],
+                          *, label: str | None = None) -> EditResult:
+        """``apply_text_edits`` with the reason when not applied.
 
         Versioned ``documentChanges`` where the client supports them (the editor then refuses
         if the document moved on), else plain ``changes`` (Neovim 0.10).
@@ -214,28 +225,45 @@ class EditService:
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
                         uri=f.uri, version=version), edits=list(f.edits)))
             edit = types.WorkspaceEdit(document_changes=changes)
-        applied = await self._send(edit, label, ", ".join(f.uri for f in files))
-        return EditResult(Outcome.APPLIED) if applied else EditResult(
-            Outcome.REFUSED, "the editor did not apply it")
+        return await self._send(edit, label, ", ".join(f.uri for f in files))
 
-    async def _send(self, edit: types.WorkspaceEdit, label: str | None, what: str) -> bool:
+    async def _send(self, edit: types.WorkspaceEdit, label: str | None,
+                    what: str) -> EditResult:
+        """One ``workspace/applyEdit``; its outcome, with the reason when not applied (the
+        protocol bounds the wait, and fails it when the session is cancelled meanwhile)."""
         # Shielded: a cancelled session must not cancel a request the editor will answer.
         request = asyncio.ensure_future(self.ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=label)))
         try:
-            result = await asyncio.wait_for(asyncio.shield(request), APPLY_TIMEOUT)
-        except TimeoutError:
-            log.warning("the editor did not answer an edit of %s within %g s", what,
-                        APPLY_TIMEOUT)
-            return False
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # an error answer is the editor's refusal
-            log.info("the editor refused an edit of %s: %s", what, exc)
-            return False
+            result = await asyncio.shield(request)
+        except (EditorTimeout, Abandoned, EditorGone) as exc:
+            log.info("an edit of %s not applied: %s", what, exc.message)
+            return EditResult(Outcome.REFUSED, exc.message)
+        except JsonRpcException as exc:  # an error answer: the editor's refusal
+            log.info("the editor refused an edit of %s: %s", what, exc.message)
+            return EditResult(Outcome.REFUSED, f"the editor refused the edit: {exc.message}")
         if not result.applied:
             log.info("the editor did not apply an edit of %s: %s", what, result.failure_reason)
-        return bool(result.applied)
+            why = f": {result.failure_reason}" if result.failure_reason else ""
+            return EditResult(Outcome.REFUSED, f"the editor did not apply it{why}")
+        return EditResult(Outcome.APPLIED)
+
+    def editing(self, task: asyncio.Task[None] | None) -> bool:
+        """Whether ``task`` is editing a document (or waiting for one another edit holds)."""
+        return task is not None and task in self._editing
+
+    @contextlib.asynccontextmanager
+    async def _document(self, uri: str) -> AsyncIterator[None]:
+        """Hold a document's lock; meanwhile the session editing it counts as ``editing``."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._editing.add(task)
+        try:
+            async with self._lock(uri):
+                yield
+        finally:
+            if task is not None:
+                self._editing.discard(task)
 
     # -- the disk path --------------------------------------------------------------------
 
@@ -247,7 +275,7 @@ class EditService:
         not exist). Refused when the file changed since, or its buffer has unsaved changes.
         """
         uri = path.as_uri()
-        async with self._lock(uri):
+        async with self._document(uri):
             try:
                 on_disk: str | None = await asyncio.to_thread(path.read_text, encoding="utf-8")
             except FileNotFoundError:
@@ -267,10 +295,15 @@ class EditService:
                                     end=types.Position(line=end[0], character=end[1]))
                 self._own_edit(uri, whole, text)
                 version = doc.version
-                if not await self.apply_text_edits(
-                        uri, version, [types.TextEdit(range=whole, new_text=text)], label=label):
+                try:
+                    result = await self._apply_text(
+                        uri, version, [types.TextEdit(range=whole, new_text=text)], label=label)
+                except BaseException:
                     self._own_edits.discard(uri)
-                    return EditResult(Outcome.REFUSED, "the editor did not apply it")
+                    raise
+                if not result.applied:
+                    self._own_edits.discard(uri)
+                    return result
                 await self._settled(uri, version)
             try:
                 await asyncio.to_thread(atomic_write, path, text)

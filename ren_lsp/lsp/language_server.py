@@ -15,6 +15,7 @@ from ren_lsp import __version__
 from ren_lsp.config import Resolved, Settings, load_settings, refused_message
 from ren_lsp.lsp.edits import EditService
 from ren_lsp.lsp.indexing import Indexing
+from ren_lsp.lsp.rpc import RenProtocol
 from ren_lsp.lsp.sessions import SessionManager
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class RenLanguageServer(LanguageServer):
 
     def __init__(self, resolved: Resolved, redactor: RedactingFilter | None,
                  model_factory: ModelFactory | None = None) -> None:
-        super().__init__("ren-lsp", __version__)
+        super().__init__("ren-lsp", __version__, protocol_cls=RenProtocol)
         self.resolved = resolved
         self.redactor = redactor
         self.sessions = SessionManager(self)
@@ -44,6 +45,39 @@ class RenLanguageServer(LanguageServer):
         self._background: set[asyncio.Task[None]] = set()
         #: called with a document's URI on each didChange (inline completion drops stale work)
         self.document_listeners: list[Callable[[str], None]] = []
+
+    protocol: RenProtocol
+
+    def serve_stdio(self) -> int:
+        """Serve LSP on stdin/stdout until ``exit`` or the stream ends; the exit code (non-zero
+        when the stream broke: the editor then restarts the server)."""
+        from ren_lsp.lsp.stdio import serve_stdio
+
+        return serve_stdio(self)
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls's entry point, served by ``serve_stdio`` (its framing and exit)."""
+        from ren_lsp.lsp.stdio import serve_stdio
+
+        raise SystemExit(serve_stdio(self, stdin, stdout))
+
+    def abandon_requests(self, owner: str) -> bool:
+        """Fail the requests to the editor a session (``owner``) waits on, and its next ones;
+        True if some were waiting."""
+        return self.protocol.abandon(owner)
+
+    def forget_requests(self, owner: str) -> None:
+        self.protocol.forget(owner)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows a failed notification handler as "Error in server: <exception>"; the
+        user gets one short line, the details stay in the log (pygls logged them)."""
+        from pygls.exceptions import FeatureRequestError
+
+        if source is FeatureRequestError:
+            return
+        self.show_message("ren-lsp: an internal error; the details are in the server's log",
+                          types.MessageType.Error)
 
     @property
     def settings(self) -> Settings:

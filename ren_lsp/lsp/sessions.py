@@ -85,6 +85,8 @@ class Session:
         self._tokens = 0
         #: False once the result is being applied: that is not interrupted half-way
         self.cancellable = True
+        #: a cancel cut its wait for the editor short while it was held
+        self.cut = False
         self.starting = starting
         from ren_lsp.context.secrets import Redactor
 
@@ -98,8 +100,15 @@ class Session:
         return "".join(self._answer)
 
     def cancel(self) -> bool:
-        if self.task is None or self.task.done() or not self.cancellable:
+        if self.task is None or self.task.done():
             return False
+        if not self.cancellable:
+            # Held (applying its result): not interrupted half-way, but a wait for the
+            # editor's answer to an edit ends now, and no further edit goes out.
+            if self.cut or self.manager.ending(self) or not self.manager.abandon(self):
+                return False
+            self.cut = True
+            return True
         self.cancellable = False  # once: a second cancel must not interrupt the cleanup
         self.task.cancel()
         return True
@@ -179,7 +188,13 @@ class Session:
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Info, message=self.redact(message),
             actions=[types.MessageActionItem(title=a) for a in actions])
-        item = await self.ls.window_show_message_request_async(params)
+        from pygls.exceptions import JsonRpcException
+
+        try:
+            item = await self.ls.window_show_message_request_async(params)
+        except JsonRpcException as exc:  # unanswered in time, refused, or the editor is gone
+            log.info("the question was not answered: %s", exc.message)
+            return None  # as if dismissed: the caller's safe default
         return item.title if item is not None else None
 
     def report(self, message: str) -> None:
@@ -280,6 +295,7 @@ class SessionManager:
         self.ls = ls
         self.sessions: dict[str, Session] = {}
         self._slots = Slots(lambda: self.ls.settings.max_sessions)
+        self._ending: set[str] = set()
 
     def run(self, command: str, title: str, body: Body, *, starting: str = STARTING,
             **history: Any) -> dict[str, str]:
@@ -297,9 +313,21 @@ class SessionManager:
                    else [] if session_id else list(self.sessions.values()))
         return [s.id for s in targets if s.cancel()]
 
+    def abandon(self, session: Session) -> bool:
+        """Cut a held session's waits on the editor (its requests fail, its next ones at
+        once); True if it was waiting on the editor or editing a document."""
+        waited = self.ls.abandon_requests(session.id)
+        return waited or self.ls.edits.editing(session.task)
+
+    def ending(self, session: Session) -> bool:
+        """Whether the session is past its body (keeping its answer, writing its history)."""
+        return session.id in self._ending
+
     async def _run(self, session: Session, body: Body) -> None:
+        from ren_lsp.lsp.rpc import REQUESTS_FOR
         from ren_lsp.models import ModelError
 
+        REQUESTS_FOR.set(session.id)  # this task's (and its helpers') requests to the editor
         progress = session.progress
         session.history["started"] = time.time()
         try:
@@ -309,7 +337,7 @@ class SessionManager:
                 if not progress.begun:
                     await progress.begin(session.starting)
                 summary = await body(session)
-            await self._end(session, "done", summary)
+            await self._end(session, "cancelled" if session.cut else "done", summary)
         except asyncio.CancelledError:
             await self._end(session, "cancelled", "Cancelled")
         except (ModelError, SessionError) as error:
@@ -327,6 +355,7 @@ class SessionManager:
         """Keep what arrived, end the progress, tell the user, write the history: always all
         four, even if keeping the answer fails or a second cancel arrives meanwhile."""
         session.cancellable = False
+        self._ending.add(session.id)
         answer, where = session.answer, None
         try:
             if status != "done":
@@ -342,6 +371,8 @@ class SessionManager:
             if error is not None:
                 session.history["error"] = session.redact(error)
             self.sessions.pop(session.id, None)
+            self._ending.discard(session.id)
+            self.ls.forget_requests(session.id)
             session.history.update(status=status, answer=answer, ended=time.time())
             from ren_lsp.lsp.output import record_history
 

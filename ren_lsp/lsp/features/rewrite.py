@@ -93,8 +93,8 @@ def edit_session(ls: Server, command: str, title: str, target: Target,
                    "was not applied")
             short = f"{target.path} changed meanwhile"
         else:
-            why = f"the editor did not apply the change to {target.path} (it may have changed)"
-            short = "the editor refused it"
+            why = f"the editor did not apply the change to {target.path}: {result.reason}"
+            short = result.reason
         where = await s.keep(reply.text)
         ls.show_message(f"{title}: {why}. The answer is in {where}.", types.MessageType.Warning)
         return f"Not applied ({short}); the answer is in {where}"
