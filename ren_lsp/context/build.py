@@ -13,8 +13,10 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,9 +98,21 @@ def _worker_started(niceness: int) -> None:
     if niceness:
         with contextlib.suppress(OSError):  # not permitted here: the same priority then
             os.nice(niceness)
+    # A server that ends at once (the editor's ``exit``, a kill) cannot shut its pool down:
+    # a worker left waiting for work would live on, so it ends when its parent does.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True,
+                         name="ren-lsp-parent-watch").start()
     from ren_lsp.context.symbols import available_grammars
 
     available_grammars()
+
+
+def _end_with(sentinel: int) -> None:
+    """End this worker process as soon as ``sentinel`` (its parent's) says the parent ended."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def default_workers() -> int:

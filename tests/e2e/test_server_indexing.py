@@ -57,3 +57,46 @@ async def test_a_request_during_a_large_build_says_how_much_was_indexed(
     _, values = await editor.wait_for_progress_end(title="Indexing workspace", timeout=110)
     assert re.match(r"\d+ files indexed, 0 from the cache \(\d worker process", values[-1].message)
     assert f"{FILES + 1}/{FILES + 1} files" in [getattr(v, "message", "") for v in values]
+
+
+def test_an_exit_during_a_build_ends_its_worker_processes(workspace: Path,
+                                                          tmp_path: Path) -> None:
+    """The editor's ``exit`` ends the server at once: the build's worker processes, which no
+    pool shutdown reaches then, end with it instead of living on as orphans (holding the
+    server's stdout open, so the editor would never see it end)."""
+    import contextlib
+    import os
+    import select
+    import signal
+
+    from tests.conftest import clean_env
+    from tests.e2e.raw_stdio import DEADLINE, RawServer
+
+    write_many(workspace, 3000)
+    server = RawServer(clean_env(tmp_path), workspace, tmp_path / "stderr.txt")
+    try:
+        server.initialize(workspace)
+        # The build reports its progress from the worker processes' results: they exist now.
+        server.wait_for(lambda m: m.get("method") == "$/progress"
+                        and m["params"]["value"].get("kind") == "report"
+                        and "/" in m["params"]["value"].get("message", ""), "a build report")
+        children = [int(pid) for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
+                    for pid in (task / "children").read_text().split()]
+        assert children, "the build runs in worker processes"
+        watched = [os.pidfd_open(pid) for pid in children]
+        assert server.shutdown_and_exit() == 0
+        try:
+            # A pidfd becomes readable when its process ends: wait on that, for all of them.
+            pending = set(watched)
+            while pending:
+                ready, _, _ = select.select(list(pending), [], [], DEADLINE)
+                assert ready, f"worker processes still alive after exit: {children}"
+                pending -= set(ready)
+        finally:
+            for fd in watched:
+                os.close(fd)
+            for pid in children:  # a failing run leaves none behind (they hold its stdout)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    finally:
+        server.stop()
