@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ren_lsp.private import private_folder
+
 if TYPE_CHECKING:
     from ren_lsp.context.records import FileRecord
 
@@ -92,7 +94,10 @@ class DiskCache:
     def save(self, root: Path, entries: Iterable[tuple[str, Entry]]) -> None:
         """Replace the cache of ``root`` (atomically; a failure is logged, not raised)."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Missing parents too are the owner's only (``~/.cache/ren-lsp``); existing ones
+            # are the user's and left as they are.
+            private_folder(self.folder.parent, tighten=False)
+            private_folder(self.folder)
         except OSError as exc:
             log.info("context cache folder %s: %s", self.folder, exc)
             return

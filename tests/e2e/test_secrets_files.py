@@ -60,6 +60,7 @@ async def test_everything_the_server_writes_is_its_users_only(
     assert open_to_others(files) == [] and all(mode(p) == 0o600 for p in files)
     assert open_to_others(folders) == [] and all(mode(p) == 0o700 for p in folders)
     assert mode(tmp_path / "editor-1.server.log") == 0o600
+    assert mode(tmp_path / "cache/ren-lsp") == 0o700  # created by the index's cache
 
 
 async def test_folders_and_files_an_older_version_left_open_are_tightened(
