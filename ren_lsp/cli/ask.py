@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -60,24 +61,28 @@ def find_workspace(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def build_request_text(args: argparse.Namespace, context: str = "") -> str:
+def build_request_text(args: argparse.Namespace, context: str = "",
+                       secret_files: Sequence[str] = ()) -> str:
     """The user turn: the question, with the file (or its lines) when given, then the
     repository ``context`` (as ``ren.ask`` sends it)."""
-    path, code, first = selected_code(args)
+    path, code, first = selected_code(args, secret_files)
     if code is None:
         return prompts.ask(args.question, context=context)
     return prompts.ask(args.question, path=path, code=code, first_line=first, context=context)
 
 
-def selected_code(args: argparse.Namespace) -> tuple[str | None, str | None, int]:
-    """``--file`` (or its ``--lines``) as (path, text, first line); (None, None, 1) without."""
+def selected_code(args: argparse.Namespace, secret_files: Sequence[str] = ()
+                  ) -> tuple[str | None, str | None, int]:
+    """``--file`` (or its ``--lines``) as (path, text, first line); (None, None, 1) without.
+    A file of secrets (the context engine's rules and the ``secretFiles`` setting) is
+    refused."""
     if args.file is None:
         if args.lines:
             raise ValueError("--lines needs --file")
         return None, None, 1
     from ren_lsp.context import is_secret_file
 
-    if is_secret_file(args.file.name) or is_secret_file(args.file):
+    if is_secret_file(args.file.name, secret_files) or is_secret_file(args.file, secret_files):
         raise ValueError(f"{args.file} looks like a file of secrets (.env, keys, credentials), "
                          "so none of its text is sent to Astra")
     try:
@@ -102,7 +107,7 @@ def repository_context(args: argparse.Namespace, resolved: Resolved) -> str:
     if workspace is None:
         return ""
     current = Path(args.file).resolve() if args.file is not None else None
-    _, code, _ = selected_code(args)
+    _, code, _ = selected_code(args, resolved.settings.secret_files)
     selection = code if args.lines and code else ""
     result = context_for(workspace, args.question, resolved.settings, current=current,
                          selection=selection, progress=sys.stderr.isatty())
@@ -137,7 +142,7 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
     from ren_lsp.models import ModelError, Request, TextDelta, client_from_settings
 
     try:
-        selected_code(args)  # bad arguments first, before any indexing
+        selected_code(args, resolved.settings.secret_files)  # bad arguments first
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
@@ -147,15 +152,19 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
         return 1
     try:
         context = await asyncio.to_thread(repository_context, args, resolved)
-        text = build_request_text(args, context)
+        text = build_request_text(args, context, resolved.settings.secret_files)
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
-    from ren_lsp.context import redact
+    from ren_lsp.context.secrets import Redactor
 
-    # What leaves the machine is redacted, as every request of the server is.
-    request = Request.ask(redact(text, resolved.settings.secret_patterns)[0],
-                          system=prompts.SYSTEM)
+    # What leaves the machine is redacted, as every request of the server is; the secrets of
+    # the whole file are known first, so --lines that cut one (a key block) send none of it.
+    redactor = Redactor(resolved.settings.secret_patterns)
+    if args.file is not None:
+        with contextlib.suppress(OSError):  # read above already: unreadable is refused there
+            redactor.learn(args.file.read_text(encoding="utf-8", errors="replace"))
+    request = Request.ask(redactor.redact(text), system=prompts.SYSTEM)
     spinner = Spinner(sys.stderr) if sys.stderr.isatty() else None
     async with contextlib.AsyncExitStack() as stack:
         overrides: dict[str, str] = {}

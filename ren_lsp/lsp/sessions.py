@@ -317,7 +317,11 @@ class SessionManager:
         """Cut a held session's waits on the editor (its requests fail, its next ones at
         once); True if it was waiting on the editor or editing a document."""
         waited = self.ls.abandon_requests(session.id)
-        return waited or self.ls.edits.editing(session.task)
+        if waited or self.ls.edits.editing(session.task):
+            return True
+        # Nothing to cut: the session goes on as it was (its next requests must not fail).
+        self.ls.forget_requests(session.id)
+        return False
 
     def ending(self, session: Session) -> bool:
         """Whether the session is past its body (keeping its answer, writing its history)."""

@@ -428,3 +428,21 @@ async def test_the_emulator_plays_a_default_agent(start_editor: StartEditor,
     emulator.reset()
     _, summary, _ = await agent(editor, task="tidy something")
     assert summary.startswith("Done (no verification command); 0 steps")
+
+
+async def test_a_link_to_a_secret_file_and_the_secret_files_setting_are_refused(
+        start_editor: StartEditor, emulator: Emulator, project: Path, tmp_path: Path) -> None:
+    (project / ".env").write_text("TOKEN=DOTENV-SECRET-7\n")
+    (project / "notes.txt").symlink_to(project / ".env")
+    (project / "prod.vault").write_text("VAULT-TEXT-99\n")
+    env = clean_env(tmp_path, REN_BASE_URL=emulator.base_url, REN_API_KEY=TEST_KEY,
+                    REN_SECRET_FILES=json.dumps(["*.vault"]))
+    editor = await start_editor(workspace=project, env=env)
+    emulator.converse([{"tool": "read_file", "input": {"path": "notes.txt"}},
+                       {"tool": "read_file", "input": {"path": "prod.vault"}},
+                       {"text": "done"}])
+    await agent(editor, task="read the notes")
+    results = [tool_results(emulator, i)[0] for i in (1, 2)]
+    assert all(r["is_error"] and r["content"].startswith("refused") for r in results), results
+    sent = json.dumps([r.body for r in emulator.requests])
+    assert "DOTENV-SECRET-7" not in sent and "VAULT-TEXT-99" not in sent

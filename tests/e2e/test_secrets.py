@@ -230,3 +230,23 @@ async def test_the_agent_writes_the_secrets_it_saw_as_marks_back_as_they_were(
     assert not (workspace / "made_up.py").exists()
     refused = emulator.requests[4].body
     assert refused is not None and "stands for no secret" in json.dumps(refused)
+
+
+async def test_a_completion_window_that_cuts_a_key_block_sends_none_of_it(
+        start_editor: StartEditor, emulator: Emulator, workspace: Path) -> None:
+    from tests.e2e.test_secrets_cli import KEY_LINES
+
+    key = "\n".join(KEY_LINES * 3)  # 36 lines of key
+    code = "".join(f"def step_{n}(x):\n    return x + {n}\n" for n in range(55))
+    # The window is the 120 lines before the cursor: it starts inside the key, after BEGIN.
+    text = f'KEY = """-----BEGIN RSA PRIVATE KEY-----\n{key}\n-----END RSA PRIVATE KEY-----"""\n'
+    editor = await start_editor()
+    uri = editor.open(workspace / "signing.py", text + code + "total = ", "python")
+    end = editor.range_of(uri, "total = ").end
+    emulator.script(Fault(text="step_1(2)"))
+    await editor.command("ren.complete", {"uri": uri, "position": {
+        "line": end.line, "character": end.character}})
+    await editor.wait_for_progress_end()
+    body = sent(emulator)
+    assert "def step_54" in body and "BEGIN RSA" not in body  # the window did cut the key
+    assert [line for line in KEY_LINES if line in body] == []

@@ -89,12 +89,11 @@ class Completer:
     def cursor(self, uri: str, position: types.Position,
                selected: types.SelectedCompletionInfo | None = None) -> Cursor | None:
         """The place to complete, None for a document that must not be sent (a secret file)."""
-        from ren_lsp.context import is_secret_file, redact
+        from ren_lsp.context.secrets import Redactor
         from ren_lsp.context.symbols import language_of
-        from ren_lsp.lsp.documents import display_path, uri_path
+        from ren_lsp.lsp.documents import display_path, secret_file
 
-        path = uri_path(uri)
-        if path is not None and is_secret_file(path.name):
+        if secret_file(self.ls, uri) is not None:
             return None
         doc = self.ls.workspace.get_text_document(uri)
         source, encoding = doc.source, self.ls.encoding
@@ -108,8 +107,11 @@ class Completer:
             offset = start + len(selected.text)
         settings = self.ls.settings
         prefix, suffix = window(source, offset, settings.completion__context_lines)
-        patterns = settings.secret_patterns
-        prefix, suffix = redact(prefix, patterns)[0], redact(suffix, patterns)[0]
+        # The whole document's secrets are known first: a window that starts or ends inside
+        # one (the lines of a key block without its BEGIN line) sends none of it.
+        redactor = Redactor(settings.secret_patterns)
+        redactor.learn(source)
+        prefix, suffix = redactor.redact(prefix), redactor.redact(suffix)
         shown = display_path(self.ls, uri)
         language = language_of(shown)
         block = settings.completion__max_lines > 1 and syntax.wants_block(language, prefix,

@@ -140,7 +140,9 @@ class Tools:
             raise ToolError(f"refused: '{path}' leads outside the workspace (a symlink)")
         from ren_lsp.context import is_secret_file
 
-        if relative != "." and is_secret_file(relative):
+        extra = self.ls.settings.secret_files
+        inside = real.relative_to(self.root).as_posix()  # a symlink's target counts too
+        if relative != "." and (is_secret_file(relative, extra) or is_secret_file(inside, extra)):
             raise ToolError(f"refused: '{path}' looks like a secret file; it is never read or "
                             "written by the agent")
         if must_exist and not real.exists():
