@@ -109,6 +109,9 @@ class Index:
         self.with_symbols = 0
         #: files whose stat cannot tell a change (modified just before they were read)
         self._unsure: set[str] = set()
+        #: key -> when the text its record holds was read from disk: a build's result read
+        #: earlier (a batch waiting behind others while the user saved) must not replace it
+        self._read_at: dict[str, int] = {}
         #: records changed since the cache was written
         self._dirty = False
         #: a .gitignore or .renignore changed: the next build lists the roots again
@@ -281,6 +284,9 @@ class Index:
                 current = self.records.get(key)
                 if current is not None and current.from_buffer:
                     continue  # the editor's text is newer than what was read from disk
+                if read_ns < self._read_at.get(key, 0):
+                    continue  # read before the text the index holds now
+                self._read_at[key] = read_ns
                 if lexical is None and symbols is None:
                     self.stats.parsed += 1
                     self._drop(key)
@@ -371,6 +377,8 @@ class Index:
         with self.lock:
             self.stats.parsed += 1
             self._put(record)
+            if not from_buffer:
+                self._read_at[key] = read_ns
             if from_buffer:
                 self.buffers[key] = text
             else:

@@ -149,3 +149,17 @@ def test_a_file_long_unchanged_is_trusted_by_its_stat(root: Path) -> None:
 def test_the_fast_word_count_is_the_word_count(text: str) -> None:
     fast, plain = records.count_terms(text), terms.count_terms(text)
     assert list(fast.items()) == list(plain.items())
+
+
+def test_a_result_read_before_a_save_never_replaces_the_saved_text(root: Path) -> None:
+    """A build's batch can wait behind others while the user saves a file: the older read,
+    taken in after the save was indexed, must not put the old text back."""
+    index = Index([root])
+    rel = "app/billing.py"
+    [old] = builder.build.full_pass(root.as_posix(), (), [rel])  # read by a worker, then…
+    (root / rel).write_text(FILES[rel] + "\ndef refund_everything():\n    return 0\n")
+    assert index.update(root / rel)  # …the user saves, and the save is indexed
+    assert "refund_everything" in index.defined_in
+    index.apply(0, [old])  # the worker's older batch arrives
+    assert "refund_everything" in index.defined_in
+    assert "refund" in index.records[rel].terms
