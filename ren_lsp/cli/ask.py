@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
+import attrs
+
 from ren_lsp import prompts
 from ren_lsp.config import Resolved
 from ren_lsp.text import parse_lines
@@ -61,25 +63,33 @@ def find_workspace(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def build_request_text(args: argparse.Namespace, context: str = "",
-                       secret_files: Sequence[str] = ()) -> str:
+@attrs.frozen
+class Selected:
+    """What ``--file`` (and ``--lines``) chose, read once."""
+
+    path: str | None = None
+    code: str | None = None
+    first: int = 1
+    #: the whole file, whose secrets the redactor learns before the lines are sent
+    whole: str = ""
+
+
+def build_request_text(args: argparse.Namespace, selected: Selected, context: str = "") -> str:
     """The user turn: the question, with the file (or its lines) when given, then the
     repository ``context`` (as ``ren.ask`` sends it)."""
-    path, code, first = selected_code(args, secret_files)
-    if code is None:
+    if selected.code is None:
         return prompts.ask(args.question, context=context)
-    return prompts.ask(args.question, path=path, code=code, first_line=first, context=context)
+    return prompts.ask(args.question, path=selected.path, code=selected.code,
+                       first_line=selected.first, context=context)
 
 
-def selected_code(args: argparse.Namespace, secret_files: Sequence[str] = ()
-                  ) -> tuple[str | None, str | None, int]:
-    """``--file`` (or its ``--lines``) as (path, text, first line); (None, None, 1) without.
-    A file of secrets (the context engine's rules and the ``secretFiles`` setting) is
-    refused."""
+def selected_code(args: argparse.Namespace, secret_files: Sequence[str] = ()) -> Selected:
+    """``--file`` (or its ``--lines``); nothing without. A file of secrets (the context
+    engine's rules and the ``secretFiles`` setting) is refused."""
     if args.file is None:
         if args.lines:
             raise ValueError("--lines needs --file")
-        return None, None, 1
+        return Selected()
     from ren_lsp.context import is_secret_file
 
     if is_secret_file(args.file.name, secret_files) or is_secret_file(args.file, secret_files):
@@ -90,14 +100,14 @@ def selected_code(args: argparse.Namespace, secret_files: Sequence[str] = ()
     except OSError as exc:
         raise ValueError(f"cannot read {args.file}: {exc.strerror}") from None
     lines = text.splitlines(keepends=True)
-    first = 1
+    first, code = 1, text
     if args.lines:
         first, last = parse_lines(args.lines, len(lines))
-        text = "".join(lines[first - 1 : last])
-    return str(args.file), text, first
+        code = "".join(lines[first - 1 : last])
+    return Selected(str(args.file), code, first, text)
 
 
-def repository_context(args: argparse.Namespace, resolved: Resolved) -> str:
+def repository_context(args: argparse.Namespace, resolved: Resolved, selected: Selected) -> str:
     """The repository context ``ren.ask`` would send for this question from this workspace:
     the same ranking (``context_for``), the selection when ``--lines`` is given; '' outside a
     workspace."""
@@ -107,8 +117,7 @@ def repository_context(args: argparse.Namespace, resolved: Resolved) -> str:
     if workspace is None:
         return ""
     current = Path(args.file).resolve() if args.file is not None else None
-    _, code, _ = selected_code(args, resolved.settings.secret_files)
-    selection = code if args.lines and code else ""
+    selection = selected.code if args.lines and selected.code else ""
     result = context_for(workspace, args.question, resolved.settings, current=current,
                          selection=selection, progress=sys.stderr.isatty())
     return result.text
@@ -142,7 +151,7 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
     from ren_lsp.models import ModelError, Request, TextDelta, client_from_settings
 
     try:
-        selected_code(args, resolved.settings.secret_files)  # bad arguments first
+        selected = selected_code(args, resolved.settings.secret_files)  # bad arguments first
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
@@ -151,8 +160,8 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
         print(f"ren-lsp: {refusal}", file=sys.stderr)
         return 1
     try:
-        context = await asyncio.to_thread(repository_context, args, resolved)
-        text = build_request_text(args, context, resolved.settings.secret_files)
+        context = await asyncio.to_thread(repository_context, args, resolved, selected)
+        text = build_request_text(args, selected, context)
     except ValueError as exc:
         print(f"ren-lsp: {exc}", file=sys.stderr)
         return 2
@@ -161,9 +170,7 @@ async def run_ask(args: argparse.Namespace, resolved: Resolved) -> int:
     # What leaves the machine is redacted, as every request of the server is; the secrets of
     # the whole file are known first, so --lines that cut one (a key block) send none of it.
     redactor = Redactor(resolved.settings.secret_patterns)
-    if args.file is not None:
-        with contextlib.suppress(OSError):  # read above already: unreadable is refused there
-            redactor.learn(args.file.read_text(encoding="utf-8", errors="replace"))
+    redactor.learn(selected.whole)
     request = Request.ask(redactor.redact(text), system=prompts.SYSTEM)
     spinner = Spinner(sys.stderr) if sys.stderr.isatty() else None
     async with contextlib.AsyncExitStack() as stack:

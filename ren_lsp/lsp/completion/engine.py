@@ -25,6 +25,7 @@ from ren_lsp.prompts import completion as prompt
 from ren_lsp.text import offset_at
 
 if TYPE_CHECKING:
+    from ren_lsp.context.secrets import Redactor
     from ren_lsp.lsp.protocol import Server
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class Completer:
         self._running: dict[str, asyncio.Task[str]] = {}
         self._last_request: dict[str, float] = {}
         self._rhythm: dict[str, float] = {}
+        #: the secrets of the last document completed in, learned once per version (learning
+        #: a whole document costs ~10 ms per 100 KB: too much for every keystroke)
+        self._secrets: tuple[tuple[str, int | None, tuple[str, ...]], Redactor] | None = None
 
     # -- staleness -----------------------------------------------------------------------------
 
@@ -89,7 +93,6 @@ class Completer:
     def cursor(self, uri: str, position: types.Position,
                selected: types.SelectedCompletionInfo | None = None) -> Cursor | None:
         """The place to complete, None for a document that must not be sent (a secret file)."""
-        from ren_lsp.context.secrets import Redactor
         from ren_lsp.context.symbols import language_of
         from ren_lsp.lsp.documents import display_path, secret_file
 
@@ -109,8 +112,7 @@ class Completer:
         prefix, suffix = window(source, offset, settings.completion__context_lines)
         # The whole document's secrets are known first: a window that starts or ends inside
         # one (the lines of a key block without its BEGIN line) sends none of it.
-        redactor = Redactor(settings.secret_patterns)
-        redactor.learn(source)
+        redactor = self._redactor(uri, doc.version, doc.source, tuple(settings.secret_patterns))
         prefix, suffix = redactor.redact(prefix), redactor.redact(suffix)
         shown = display_path(self.ls, uri)
         language = language_of(shown)
@@ -118,6 +120,18 @@ class Completer:
                                                                           suffix)
         return Cursor(uri=uri, path=shown, language=language, version=doc.version,
                       prefix=prefix, suffix=suffix, block=block)
+
+    def _redactor(self, uri: str, version: int | None, source: str,
+                  patterns: tuple[str, ...]) -> Redactor:
+        """A redactor that knows the secrets of this version of the document."""
+        from ren_lsp.context.secrets import Redactor
+
+        key = (uri, version, patterns)
+        if version is None or self._secrets is None or self._secrets[0] != key:
+            redactor = Redactor(patterns)
+            redactor.learn(source)
+            self._secrets = (key, redactor)
+        return self._secrets[1]
 
     async def complete(self, cursor: Cursor, *, delay: float = 0.0) -> str:
         """The text to insert at ``cursor`` ("" for none). Ends the document's completion
