@@ -32,14 +32,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 7
+VERSION = 8
 
 #: entries per marshal chunk
 CHUNK = 512
 
-#: (size, mtime_ns, sure, digest, lexical, symbols): ``lexical`` None for a file found binary or
-#: minified, ``symbols`` None when the second pass had not run; ``sure``: the stat alone tells
-#: a change (see the module's docstring)
+#: (size, mtime_ns, sure, digest, lexical, symbols): both None for a file found binary or
+#: minified (``records.Lexical``, ``records.Symbols``: parsed or sketched); ``sure``: the stat
+#: alone tells a change (see the module's docstring)
 Entry = tuple[Any, ...]
 
 
@@ -47,12 +47,10 @@ def to_entry(record: FileRecord, sure: bool) -> Entry:
     """A record as the cache holds it (its references are read again on demand)."""
     lexical = (record.language, record.terms, record.length, record.path_terms, record.notes,
                record.kind, 0)
-    symbols = None
-    if record.symbols:
-        # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
-        symbols = (tuple((d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
-                         for d in record.definitions), record.imports,
-                   record.names, record.kind)
+    # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
+    symbols = (tuple((d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
+                     for d in record.definitions), record.imports, record.names, record.kind,
+               record.symbols)
     return (record.size, record.mtime_ns, sure, record.digest, lexical, symbols)
 
 

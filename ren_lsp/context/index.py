@@ -2,9 +2,10 @@
 
 - ``build()`` lists the roots, reuses what is still valid (in memory, else from the disk cache,
   keyed by path, size and modification time, with a content digest when those are unsure), reads
-  the rest off the event loop (``builder.py``: worker processes for a large build, words first
-  and tree-sitter after), and reports progress after each batch. Queries run meanwhile see what
-  is indexed so far, and ``coverage()`` says how much that is.
+  the rest off the event loop (``builder.py``: worker processes for a large build, which
+  sketches definitions and parses on demand, ``ensure_symbols``), and reports progress after
+  each batch. Queries run meanwhile see what is indexed so far, and ``coverage()`` says how much
+  that is.
 - ``update(path, text)`` re-indexes one file (from an open buffer's text, or from disk) and
   ``remove(path)`` forgets one: editor events never cause a rescan.
 - The disk cache (``cache.py``) holds only what was extracted from secret-redacted text.
@@ -59,7 +60,7 @@ class IndexStats:
     listed: int = 0
     skipped: dict[str, int] = attrs.Factory(dict)
     builds: int = 0
-    #: files whose definitions the second pass (or a query) read
+    #: files parsed on demand (their definitions had been sketched)
     symbols: int = 0
     #: files whose bytes were hashed to tell whether they changed (their stat was unsure)
     hashed: int = 0
@@ -106,6 +107,7 @@ class Index:
         #: while a build runs: how many files it lists, and whether it runs
         self.total = 0
         self.building = False
+        #: records whose definitions come from a parse (the others' are sketched)
         self.with_symbols = 0
         #: files whose stat cannot tell a change (modified just before they were read)
         self._unsure: set[str] = set()
@@ -226,10 +228,10 @@ class Index:
         """List the roots and index what changed since the last build (or the last run).
 
         The work runs off the event loop: in worker processes for a large build (``build.py``),
-        else in one worker thread, a batch at a time, so queries see each batch as it lands.
-        A large build reads every file's words first (lexical search works at once) and parses
-        them with tree-sitter after; ``progress(indexed, total)`` follows the first pass.
-        Concurrent calls run one after the other.
+        else in one worker thread, a batch at a time, so queries see each batch as it lands;
+        ``progress(indexed, total)`` follows it. A large build sketches each file's definitions
+        and leaves their parse to the requests that need it (``ensure_symbols``). Concurrent
+        calls run one after the other.
         """
         loop = asyncio.get_running_loop()
         if self._build_lock is None or self._build_lock[0] is not loop:
@@ -255,17 +257,12 @@ class Index:
         with concurrent.futures.ThreadPoolExecutor(1) as thread:  # called inside a loop
             thread.submit(asyncio.run, self.build(progress)).result()
 
-    def coverage(self) -> tuple[int, int, int]:
-        """(files read so far, files listed, files whose definitions are read so far).
-
-        Outside a build all three count the indexed files (open files outside the roots too).
-        """
+    def coverage(self) -> tuple[int, int]:
+        """(files read so far, files listed); outside a build both count the indexed files
+        (open files outside the roots too)."""
         with self.lock:
             read = len(self.records) + len(self.unreadable)
-            symbols = self.with_symbols + len(self.unreadable)
-            if not self.building:
-                return read, read, symbols
-            return read, max(self.total, read), symbols
+            return read, max(self.total, read) if self.building else read
 
     def _sure_after(self, key: str, mtime_ns: int, read_ns: int) -> None:
         # A write in the same clock tick as the one read would leave the stat unchanged.
@@ -287,22 +284,21 @@ class Index:
                 if read_ns < self._read_at.get(key, 0):
                     continue  # read before the text the index holds now
                 self._read_at[key] = read_ns
-                if lexical is None and symbols is None:
+                if symbols is None:  # binary, minified or unreadable
                     self.stats.parsed += 1
                     self._drop(key)
                     if size >= 0:
                         self.unreadable[key] = (index, rel, size, mtime_ns, digest)
                         self._sure_after(key, mtime_ns, read_ns)
                     continue
-                if lexical is None:  # the second pass over an unchanged file
+                if lexical is None:  # the parse of a file whose words are unchanged
                     if current is None:
                         continue  # removed meanwhile
                     lexical = (current.language, current.terms, current.length,
                                current.path_terms, current.notes, current.kind, 0)
+                    self.stats.symbols += 1
                 else:
                     self.stats.parsed += 1
-                if symbols is not None:
-                    self.stats.symbols += 1
                 self.unreadable.pop(key, None)
                 self._sure_after(key, mtime_ns, read_ns)
                 self._put(make_record(key, (root / rel).as_posix(), index, rel, size, mtime_ns,
@@ -311,8 +307,8 @@ class Index:
         return taken
 
     def ensure_symbols(self, keys: Iterable[str]) -> int:
-        """Read now the definitions of those files the second pass has not reached (a query's
-        candidates during a large build); how many were read."""
+        """Parse now those of these files whose definitions a large build sketched (a query's
+        candidates: their signatures, nesting and line ranges); how many were parsed."""
         with self.lock:
             wanted = [record for key in keys if (record := self.records.get(key)) is not None
                       and not record.symbols and record.root >= 0]
