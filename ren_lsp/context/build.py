@@ -61,7 +61,8 @@ def full_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[R
             continue
         clean, redactions = redact(text, patterns)
         results.append((rel, size, mtime_ns, read_ns, digest,
-                        lexical_fields(rel, clean, redactions), symbol_fields(rel, clean)))
+                        lexical := lexical_fields(rel, clean, redactions),
+                        symbol_fields(rel, clean, lexical[5])))
     return results
 
 
@@ -75,7 +76,7 @@ def lexical_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> lis
         if text is not None:
             clean, redactions = redact(text, patterns)
             lexical = lexical_fields(rel, clean, redactions)
-            symbols = sketch_fields(rel, clean)
+            symbols = sketch_fields(rel, clean, lexical[5])
         results.append((rel, size, mtime_ns, read_ns, digest, lexical, symbols))
     return results
 

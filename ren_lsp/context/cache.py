@@ -47,9 +47,9 @@ def to_entry(record: FileRecord, sure: bool) -> Entry:
     """A record as the cache holds it (its references are read again on demand)."""
     lexical = (record.language, record.terms, record.length, record.path_terms, record.notes,
                record.kind, 0)
-    # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
-    symbols = (tuple((d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
-                     for d in record.definitions), record.imports, record.names, record.kind,
+    from ren_lsp.context.records import tuples_of
+
+    symbols = (tuple(tuples_of(record.definitions)), record.imports, record.names, record.kind,
                record.symbols)
     return (record.size, record.mtime_ns, sure, record.digest, lexical, symbols)
 

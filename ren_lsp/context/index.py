@@ -34,6 +34,7 @@ from ren_lsp.context.records import (
     FileRecord,
     analyse,
     make_record,
+    names_of,
     read_source,
     read_text,
 )
@@ -186,8 +187,8 @@ class Index:
             self.total_names += sum(record.names.values())
             self.total_path += sum(record.path_terms.values())
             self.total_notes += sum(record.notes.values())
-            for definition in record.definitions:
-                self.defined_in.setdefault(definition.name, set()).add(record.key)
+            for name in names_of(record.definitions):
+                self.defined_in.setdefault(name, set()).add(record.key)
             if old is None:
                 self.graph.add(record)
             else:
@@ -215,12 +216,12 @@ class Index:
         self.total_names -= sum(record.names.values())
         self.total_path -= sum(record.path_terms.values())
         self.total_notes -= sum(record.notes.values())
-        for definition in record.definitions:
-            keys = self.defined_in.get(definition.name)
+        for name in names_of(record.definitions):
+            keys = self.defined_in.get(name)
             if keys is not None:
                 keys.discard(record.key)
                 if not keys:
-                    del self.defined_in[definition.name]
+                    del self.defined_in[name]
 
     # -- building ------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterable, Iterator, Sequence, Set
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,8 @@ class FileRecord:
     size: int
     mtime_ns: int
     language: str
-    definitions: tuple[Definition, ...]
+    #: a ``Definitions`` for files indexed by a build (made when first read)
+    definitions: Sequence[Definition]
     imports: tuple[str, ...]
     #: names the file's code uses (a ``LazyReferences`` for files indexed by a build)
     references: Set[str]
@@ -69,6 +70,67 @@ class FileRecord:
     #: whether ``definitions``, ``imports`` and ``names`` come from a parse (True) or from the
     #: sketch a large build makes (``sketch.py``: names, lines and imports; no nesting nor ends)
     symbols: bool = True
+
+
+class Definitions(Sequence[Definition]):
+    """A file's definitions, made from their tuples (the cache's, a worker's) when first read.
+
+    Most files' definitions are never read one by one: the index only needs their names
+    (``names``), and a restart would otherwise make 100,000 objects up front.
+    """
+
+    __slots__ = ("_made", "_raw")
+
+    def __init__(self, raw: Sequence[tuple[Any, ...]]) -> None:
+        self._raw = raw
+        self._made: tuple[Definition, ...] | None = None
+
+    def made(self) -> tuple[Definition, ...]:
+        """The definitions (made on first use)."""
+        if self._made is None:
+            self._made = tuple(Definition(*d) for d in self._raw)
+        return self._made
+
+    def names(self) -> Iterator[str]:
+        """The definitions' names, without making them."""
+        return (d[0] for d in self._raw)
+
+    def tuples(self) -> Sequence[tuple[Any, ...]]:
+        """The definitions as tuples (``name, kind, line, end_line, signature, parent``)."""
+        return self._raw
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.made()[index]
+
+    def __iter__(self) -> Iterator[Definition]:
+        return iter(self.made())
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Definitions):
+            return tuple(self._raw) == tuple(other._raw)
+        return isinstance(other, tuple) and self.made() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Definitions({len(self._raw)})"
+
+
+def names_of(definitions: Sequence[Definition]) -> Iterable[str]:
+    """The names of a record's definitions (without making them when they are lazy)."""
+    if isinstance(definitions, Definitions):
+        return definitions.names()
+    return (d.name for d in definitions)
+
+
+def tuples_of(definitions: Sequence[Definition]) -> Sequence[tuple[Any, ...]]:
+    """A record's definitions as tuples (what the cache holds)."""
+    if isinstance(definitions, Definitions):
+        return definitions.tuples()
+    return tuple(_as_tuple(d) for d in definitions)
 
 
 class LazyReferences(Set[str]):
@@ -176,15 +238,16 @@ def lexical_fields(rel: str, clean: str, redactions: int = 0) -> Lexical:
             dict(notes), file_kind(rel, clean[:2000]), redactions)
 
 
-def symbol_fields(rel: str, clean: str) -> Symbols:
-    """A redacted text's definitions and imports, parsed (tree-sitter)."""
+def symbol_fields(rel: str, clean: str, kind: str | None = None) -> Symbols:
+    """A redacted text's definitions and imports, parsed (tree-sitter); ``kind``: its
+    ``file_kind`` when already known."""
     symbols = extract(rel, clean, references=False)
-    names = name_terms(d.name for d in symbols.definitions)
-    return (tuple(_as_tuple(d) for d in symbols.definitions), symbols.imports, dict(names),
-            _kind(rel, clean, symbols.definitions), True)
+    return (tuple(_as_tuple(d) for d in symbols.definitions), symbols.imports,
+            _names(d.name for d in symbols.definitions),
+            _kind(rel, clean, (d.kind for d in symbols.definitions), kind), True)
 
 
-def sketch_fields(rel: str, clean: str) -> Symbols:
+def sketch_fields(rel: str, clean: str, kind: str | None = None) -> Symbols:
     """A redacted text's definitions and imports as ``sketch.py`` reads them (no parse); a
     language it does not know has only the cheap line-based reading, which is then all."""
     from ren_lsp.context.sketch import sketch
@@ -192,11 +255,25 @@ def sketch_fields(rel: str, clean: str) -> Symbols:
 
     found = sketch(language_of(rel), clean)
     if found is None:
-        return symbol_fields(rel, clean)
+        return symbol_fields(rel, clean, kind)
     definitions, imports = found
-    names = name_terms(d[0] for d in definitions)
-    return (tuple(definitions), tuple(imports), dict(names),
-            _kind(rel, clean, [Definition(*d) for d in definitions]), False)
+    return (tuple(definitions), tuple(imports), _names(d[0] for d in definitions),
+            _kind(rel, clean, (d[1] for d in definitions), kind), False)
+
+
+@lru_cache(maxsize=100_000)
+def _name_terms(name: str) -> tuple[tuple[str, int], ...]:
+    return tuple(name_terms((name,)).items())
+
+
+def _names(names: Iterable[str]) -> dict[str, int]:
+    """``name_terms`` of definitions' names (they repeat: each is split once)."""
+    terms: dict[str, int] = {}
+    get = terms.get
+    for name in names:
+        for term, count in _name_terms(name):
+            terms[term] = get(term, 0) + count
+    return terms
 
 
 def _as_tuple(definition: Definition) -> tuple[Any, ...]:
@@ -212,7 +289,7 @@ def make_record(key: str, path: str, root: int, rel: str, size: int, mtime_ns: i
     language, terms, length, path_terms, notes, _, _ = lexical
     raw, imports, names, kind, parsed = symbols
     return FileRecord(key, path, root, rel, size, mtime_ns, language,
-                      tuple(Definition(*d) for d in raw), tuple(imports),
+                      Definitions(raw), tuple(imports),
                       LazyReferences(path, rel, secret_patterns), terms, names, length,
                       path_terms, notes, kind, False, digest, parsed)
 
@@ -231,7 +308,8 @@ def analyse(key: str, path: str, root: int, rel: str, text: str, size: int, mtim
     return FileRecord(key, path, root, rel, size, mtime_ns, symbols.language,
                       symbols.definitions, symbols.imports, symbols.references, dict(terms),
                       dict(names), sum(terms.values()), dict(path_terms), dict(notes),
-                      _kind(rel, clean, symbols.definitions), from_buffer, digest)
+                      _kind(rel, clean, (d.kind for d in symbols.definitions)), from_buffer,
+                      digest)
 
 
 #: what a C or C++ header that only declares defines
@@ -239,10 +317,12 @@ _DECLARATIONS = frozenset({"prototype", "macro", "struct", "union", "enum", "typ
                            "constant", "namespace", "class"})
 
 
-def _kind(rel: str, text: str, definitions: Sequence[Definition]) -> str:
-    kind = file_kind(rel, text[:2000])
+def _kind(rel: str, text: str, definitions: Iterable[str], kind: str | None = None) -> str:
+    """The file's kind; ``definitions``: the kinds of its definitions (read for headers);
+    ``kind``: its ``file_kind`` when already known."""
+    kind = file_kind(rel, text[:2000]) if kind is None else kind
     if kind == kinds.SOURCE and rel.endswith((".h", ".hh", ".hpp", ".hxx")) and all(
-            d.kind in _DECLARATIONS for d in definitions):
+            definition in _DECLARATIONS for definition in definitions):
         return kinds.STUB  # a header that only declares: its implementation is elsewhere
     return kind
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ren_lsp.context.symbols import SIGNATURE_CHARS
 
@@ -105,39 +105,25 @@ def sketch(language: str, text: str) -> tuple[list[Sketched], list[str]] | None:
     return None if reader is None else reader(text)
 
 
-class _Lines:
-    """Line numbers of offsets met in increasing order (counting newlines between them)."""
-
-    __slots__ = ("_line", "_offset", "_text")
-
-    def __init__(self, text: str) -> None:
-        self._text, self._offset, self._line = text, 0, 0
-
-    def line(self, offset: int) -> int:
-        if offset < self._offset:  # out of order: count from the start
-            self._offset, self._line = 0, 0
-        self._line += self._text.count("\n", self._offset, offset)
-        self._offset = offset
-        return self._line
-
-    def head(self, offset: int, kind: str) -> str:
-        end = self._text.find("\n", offset)
-        head = self._text[offset:end if end >= 0 else len(self._text)].strip()
-        if kind != "constant":
-            head = head.rstrip("{:= ")
-        return head if len(head) <= SIGNATURE_CHARS else head[:SIGNATURE_CHARS - 1] + "…"
-
-
-def _definitions(text: str, found: Iterable[tuple[int, str, str]], *,
+def _definitions(text: str, found: list[tuple[int, str, str]], *,
                  at_line: bool = False) -> list[Sketched]:
     """(offset of the match, or of its line's start when ``at_line``, name, kind) -> sketched
-    definitions, in order of their lines, one per (name, line)."""
-    lines = _Lines(text)
+    definitions, in order of their lines, one per (name, line), with their line as signature."""
     out: dict[tuple[str, int], Sketched] = {}
-    for offset, name, kind in sorted(found):
-        start = offset if at_line else text.rfind("\n", 0, offset) + 1
-        line = lines.line(start)
-        out.setdefault((name, line), (name, kind, line, line, lines.head(start, kind), ""))
+    count, find, rfind = text.count, text.find, text.rfind
+    offset_seen = line = 0
+    found.sort()
+    for offset, name, kind in found:
+        start = offset if at_line else rfind("\n", 0, offset) + 1
+        line += count("\n", offset_seen, start)  # the offsets only grow: count what is new
+        offset_seen = start
+        end = find("\n", start)
+        head = text[start:end if end >= 0 else len(text)].strip()
+        if kind != "constant":
+            head = head.rstrip("{:= ")
+        if len(head) > SIGNATURE_CHARS:
+            head = head[:SIGNATURE_CHARS - 1] + "…"
+        out.setdefault((name, line), (name, kind, line, line, head, ""))
     return list(out.values())
 
 
