@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 8
+VERSION = 9
 
 #: entries per marshal chunk
 CHUNK = 512
@@ -47,10 +47,11 @@ def to_entry(record: FileRecord, sure: bool) -> Entry:
     """A record as the cache holds it (its references are read again on demand)."""
     lexical = (record.language, record.terms, record.length, record.path_terms, record.notes,
                record.kind, 0)
-    from ren_lsp.context.records import tuples_of
+    from ren_lsp.context.records import packed
 
-    symbols = (tuple(tuples_of(record.definitions)), record.imports, record.names, record.kind,
-               record.symbols)
+    definitions, names = packed(record.definitions)
+    symbols = (definitions, record.imports, record.names, record.kind, record.symbols,
+               tuple(names))
     return (record.size, record.mtime_ns, sure, record.digest, lexical, symbols)
 
 

@@ -13,6 +13,7 @@ code uses (``references``) are read on demand too: only the current file's are e
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence, Set
@@ -73,31 +74,45 @@ class FileRecord:
 
 
 class Definitions(Sequence[Definition]):
-    """A file's definitions, made from their tuples (the cache's, a worker's) when first read.
+    """A file's definitions, made from their tuples (a worker's, or the cache's still packed
+    by ``marshal``) when first read.
 
     Most files' definitions are never read one by one: the index only needs their names
-    (``names``), and a restart would otherwise make 100,000 objects up front.
+    (``names``), and a restart would otherwise unpack and make 100,000 objects up front.
     """
 
-    __slots__ = ("_made", "_raw")
+    __slots__ = ("_made", "_names", "_raw")
 
-    def __init__(self, raw: Sequence[tuple[Any, ...]]) -> None:
-        self._raw = raw
+    def __init__(self, raw: Sequence[tuple[Any, ...]] | bytes,
+                 names: Sequence[str] | None = None) -> None:
+        self._raw = raw  # bytes: ``marshal.dumps`` of the tuples, with ``names`` beside
+        self._names = names
         self._made: tuple[Definition, ...] | None = None
 
     def made(self) -> tuple[Definition, ...]:
         """The definitions (made on first use)."""
         if self._made is None:
-            self._made = tuple(Definition(*d) for d in self._raw)
+            self._made = tuple(Definition(*d) for d in self.tuples())
         return self._made
 
-    def names(self) -> Iterator[str]:
+    def names(self) -> Iterable[str]:
         """The definitions' names, without making them."""
+        if isinstance(self._raw, bytes):
+            return self._names or ()
         return (d[0] for d in self._raw)
 
     def tuples(self) -> Sequence[tuple[Any, ...]]:
         """The definitions as tuples (``name, kind, line, end_line, signature, parent``)."""
-        return self._raw
+        raw = self._raw
+        if isinstance(raw, bytes):  # two threads may both unpack: the same tuples
+            raw = self._raw = marshal.loads(raw)
+        return raw
+
+    def packed(self) -> tuple[bytes, Sequence[str]]:
+        """The definitions as the cache holds them: packed, and their names."""
+        if isinstance(self._raw, bytes):
+            return self._raw, self._names or ()
+        return marshal.dumps(tuple(self._raw)), tuple(d[0] for d in self._raw)
 
     def __getitem__(self, index: Any) -> Any:
         return self.made()[index]
@@ -106,11 +121,13 @@ class Definitions(Sequence[Definition]):
         return iter(self.made())
 
     def __len__(self) -> int:
+        if isinstance(self._raw, bytes):
+            return len(self._names or ())
         return len(self._raw)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Definitions):
-            return tuple(self._raw) == tuple(other._raw)
+            return tuple(self.tuples()) == tuple(other.tuples())
         return isinstance(other, tuple) and self.made() == other
 
     __hash__ = None  # type: ignore[assignment]
@@ -126,11 +143,12 @@ def names_of(definitions: Sequence[Definition]) -> Iterable[str]:
     return (d.name for d in definitions)
 
 
-def tuples_of(definitions: Sequence[Definition]) -> Sequence[tuple[Any, ...]]:
-    """A record's definitions as tuples (what the cache holds)."""
+def packed(definitions: Sequence[Definition]) -> tuple[bytes, Sequence[str]]:
+    """A record's definitions as the cache holds them (``Definitions.packed``)."""
     if isinstance(definitions, Definitions):
-        return definitions.tuples()
-    return tuple(_as_tuple(d) for d in definitions)
+        return definitions.packed()
+    return marshal.dumps(tuple(_as_tuple(d) for d in definitions)), tuple(
+        d.name for d in definitions)
 
 
 class LazyReferences(Set[str]):
@@ -223,8 +241,9 @@ def count_terms(text: str) -> Counter[str]:
 #: what the first pass reads: (language, terms, length, path terms, notes, kind, redactions)
 Lexical = tuple[str, dict[str, int], int, dict[str, int], dict[str, int], str, int]
 #: definitions and imports: (definitions as tuples, imports, names, kind, parsed): ``parsed``
-#: False for a sketch (``sketch_fields``), True for a parse (``symbol_fields``)
-Symbols = tuple[tuple[tuple[Any, ...], ...], tuple[str, ...], dict[str, int], str, bool]
+#: False for a sketch (``sketch_fields``), True for a parse (``symbol_fields``). The cache
+#: holds the definitions packed (``marshal``), with their names in a sixth place.
+Symbols = tuple[Any, ...]
 
 
 def lexical_fields(rel: str, clean: str, redactions: int = 0) -> Lexical:
@@ -287,9 +306,9 @@ def make_record(key: str, path: str, root: int, rel: str, size: int, mtime_ns: i
                 secret_patterns: Sequence[str]) -> FileRecord:
     """A record from a build's fields: its words, and its definitions parsed or sketched."""
     language, terms, length, path_terms, notes, _, _ = lexical
-    raw, imports, names, kind, parsed = symbols
+    raw, imports, names, kind, parsed = symbols[:5]
     return FileRecord(key, path, root, rel, size, mtime_ns, language,
-                      Definitions(raw), tuple(imports),
+                      Definitions(raw, symbols[5] if len(symbols) > 5 else None), tuple(imports),
                       LazyReferences(path, rel, secret_patterns), terms, names, length,
                       path_terms, notes, kind, False, digest, parsed)
 
