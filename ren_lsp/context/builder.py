@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ren_lsp.context import build
-from ren_lsp.context.records import Lexical, Symbols, make_record, read_source
+from ren_lsp.context.records import FileRecord, make_record, read_source
 
 if TYPE_CHECKING:
     from ren_lsp.context.index import Index
@@ -33,6 +34,8 @@ SKETCH_FILES = 400
 POOL_FILES = 400
 #: files per task sent to a worker process
 POOL_BATCH = 64
+#: records from the disk cache taken in at a time
+LOADED_BATCH = 2000
 
 
 @attrs.define
@@ -67,16 +70,18 @@ def make_plan(index: Index) -> Plan:
     for key in gone:
         index._drop(key)
     cached = [index._load_cache(root) for root in range(len(index.roots))]
+    bases = [root.as_posix() for root in index.roots]
     plan = Plan(len(listed))
+    loaded: list[FileRecord] = []  # taken in together: a restart makes thousands at once
     for key, (root, rel) in listed.items():
-        path = index.roots[root] / rel
+        name = f"{bases[root]}/{rel}"
         try:
-            stat = path.stat()
+            stat = os.stat(name)
         except OSError:
             continue
         now = (stat.st_size, stat.st_mtime_ns)
-        with index.lock:
-            current = index.records.get(key)
+        path = Path(name)
+        current = index.records.get(key)  # one read of a dict: the lock adds nothing
         if current is not None and current.from_buffer:
             index.stats.kept += 1
             continue
@@ -98,9 +103,18 @@ def make_plan(index: Index) -> Plan:
             else:
                 index._unsure.add(key)
             if _unchanged(index, key, digest, (size, mtime_ns), now, path):
-                _from_cache(index, key, root, rel, *now, digest, lexical, symbols)
+                index.stats.from_cache += 1
+                if lexical is None or symbols is None:  # read before: binary or minified
+                    index.unreadable[key] = (root, rel, *now, digest)
+                else:
+                    loaded.append(make_record(key, name, root, rel, *now, digest, lexical,
+                                              symbols, index.secret_patterns))
+                    if len(loaded) >= LOADED_BATCH:  # queries meanwhile see these
+                        index._put_many(loaded)
+                        loaded = []
                 continue
         plan.to_read.append((key, root, rel))
+    index._put_many(loaded)
     return plan
 
 
@@ -118,17 +132,6 @@ def _unchanged(index: Index, key: str, digest: str, known: tuple[int, int],
     index._dirty = True  # a new stat, or now a sure one
     index._sure_after(key, now[1], read_ns)
     return True
-
-
-def _from_cache(index: Index, key: str, root_index: int, rel: str, size: int, mtime_ns: int,
-                digest: str, lexical: Lexical | None, symbols: Symbols | None) -> None:
-    index.stats.from_cache += 1
-    if lexical is None or symbols is None:  # read before and found binary or minified
-        index.unreadable[key] = (root_index, rel, size, mtime_ns, digest)
-        return
-    root = index.roots[root_index]
-    index._put(make_record(key, (root / rel).as_posix(), root_index, rel, size, mtime_ns, digest,
-                          lexical, symbols, index.secret_patterns), dirty=False)
 
 
 class Builder:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import logging
 import os
 import threading
@@ -193,6 +194,40 @@ class Index:
                 self.graph.add(record)
             else:
                 self.graph.replace(old, record)
+
+    def _put_many(self, records: Sequence[FileRecord]) -> None:
+        """``_put`` of records made from the disk cache (new ones, the cache is up to date
+        with them), their tables updated together."""
+        with self.lock:
+            new = []
+            for record in records:
+                if record.key in self.records:
+                    self._put(record, dirty=False)
+                else:
+                    new.append(record)
+            if not new:
+                return
+            self.version += 1
+            self.records.update((record.key, record) for record in new)
+            for table, field in ((self.df_terms, "terms"), (self.df_names, "names"),
+                                 (self.df_path, "path_terms"), (self.df_notes, "notes")):
+                table.update(itertools.chain.from_iterable(
+                    getattr(record, field).keys() for record in new))
+            self.with_symbols += sum(record.symbols for record in new)
+            self.total_length += sum(record.length for record in new)
+            self.total_names += sum(sum(record.names.values()) for record in new)
+            self.total_path += sum(sum(record.path_terms.values()) for record in new)
+            self.total_notes += sum(sum(record.notes.values()) for record in new)
+            defined_in = self.defined_in
+            for record in new:
+                key = record.key
+                for name in names_of(record.definitions):
+                    keys = defined_in.get(name)
+                    if keys is None:
+                        defined_in[name] = {key}
+                    else:
+                        keys.add(key)
+                self.graph.add(record)
 
     def _drop(self, key: str) -> None:
         with self.lock:
