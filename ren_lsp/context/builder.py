@@ -69,7 +69,10 @@ def make_plan(index: Index) -> Plan:
             del index.unreadable[key]
     for key in gone:
         index._drop(key)
-    cached = [index._load_cache(root) for root in range(len(index.roots))]
+    loads = [index._load_cache(root) for root in range(len(index.roots))]
+    cached = [entries for entries, _ in loads]
+    # One root whose cache may prove current as a whole: its tables are taken as saved.
+    tables = loads[0][1] if len(loads) == 1 and not index.records else None
     bases = [root.as_posix() for root in index.roots]
     plan = Plan(len(listed))
     loaded: list[FileRecord] = []  # taken in together: a restart makes thousands at once
@@ -109,12 +112,13 @@ def make_plan(index: Index) -> Plan:
                 else:
                     loaded.append(make_record(key, name, root, rel, *now, digest, lexical,
                                               symbols, index.secret_patterns))
-                    if len(loaded) >= LOADED_BATCH:  # queries meanwhile see these
+                    if len(loaded) >= LOADED_BATCH and tables is None:  # queries see these
                         index._put_many(loaded)
                         loaded = []
                 continue
         plan.to_read.append((key, root, rel))
-    index._put_many(loaded)
+    if tables is None or not index._take_with_tables(loaded, tables):
+        index._put_many(loaded)
     return plan
 
 

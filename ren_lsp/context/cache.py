@@ -69,6 +69,11 @@ class DiskCache:
 
     def load(self, root: Path) -> dict[str, Entry]:
         """The entries of ``root`` by relative path ({} when there is no usable cache)."""
+        return self.load_with_tables(root)[0]
+
+    def load_with_tables(self, root: Path) -> tuple[dict[str, Entry], dict[str, Any] | None]:
+        """The entries of ``root``, and the index's tables over all of them when they were
+        saved with them (``save``)."""
         path = self.path(root)
         entries: dict[str, Entry] = {}
         try:
@@ -77,21 +82,27 @@ class DiskCache:
             header = marshal.loads(next(chunks, b""))
             if not isinstance(header, dict) or header.get("version") != VERSION or header.get(
                     "root") != str(root):
-                return {}
+                return {}, None
             for frame in chunks:
                 chunk = marshal.loads(frame)
                 if not isinstance(chunk, dict):
                     raise ValueError("not a chunk of entries")
                 entries.update(chunk)
         except FileNotFoundError:
-            return {}
+            return {}, None
         except (OSError, EOFError, ValueError, TypeError) as exc:
             log.info("context cache %s unreadable (%s): indexing afresh", path, exc)
-            return {}
-        return entries
+            return {}, None
+        tables = header.get("tables")
+        return entries, tables if isinstance(tables, dict) else None
 
-    def save(self, root: Path, entries: Iterable[tuple[str, Entry]]) -> None:
-        """Replace the cache of ``root`` (atomically; a failure is logged, not raised)."""
+    def save(self, root: Path, entries: Iterable[tuple[str, Entry]],
+             tables: dict[str, Any] | None = None) -> None:
+        """Replace the cache of ``root`` (atomically; a failure is logged, not raised).
+
+        ``tables``: the index's document frequencies and field lengths over exactly these
+        entries' records, which a restart that finds every entry unchanged takes as they are.
+        """
         try:
             # Missing parents too are the owner's only (``~/.cache/ren-lsp``); existing ones
             # are the user's and left as they are.
@@ -105,7 +116,8 @@ class DiskCache:
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as file:
-                _write_frame(file, {"version": VERSION, "root": str(root)})
+                _write_frame(file, {"version": VERSION, "root": str(root),
+                                    **({"tables": tables} if tables is not None else {})})
                 chunk: dict[str, Entry] = {}
                 for rel, entry in entries:
                     chunk[rel] = entry

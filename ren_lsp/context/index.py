@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -218,16 +219,20 @@ class Index:
             self.total_names += sum(sum(record.names.values()) for record in new)
             self.total_path += sum(sum(record.path_terms.values()) for record in new)
             self.total_notes += sum(sum(record.notes.values()) for record in new)
-            defined_in = self.defined_in
-            for record in new:
-                key = record.key
-                for name in names_of(record.definitions):
-                    keys = defined_in.get(name)
-                    if keys is None:
-                        defined_in[name] = {key}
-                    else:
-                        keys.add(key)
-                self.graph.add(record)
+            self._link(new)
+
+    def _link(self, records: Sequence[FileRecord]) -> None:
+        """New records' definitions and imports into ``defined_in`` and the graph."""
+        defined_in = self.defined_in
+        for record in records:
+            key = record.key
+            for name in names_of(record.definitions):
+                keys = defined_in.get(name)
+                if keys is None:
+                    defined_in[name] = {key}
+                else:
+                    keys.add(key)
+            self.graph.add(record)
 
     def _drop(self, key: str) -> None:
         with self.lock:
@@ -441,10 +446,40 @@ class Index:
 
     # -- the disk cache ----------------------------------------------------------------------
 
-    def _load_cache(self, index: int) -> dict[str, Entry]:
+    def _load_cache(self, index: int) -> tuple[dict[str, Entry], dict[str, Any] | None]:
         if self.cache is None:
-            return {}
-        return self.cache.load(self.roots[index])
+            return {}, None
+        return self.cache.load_with_tables(self.roots[index])
+
+    def _tables(self, records: int) -> dict[str, Any] | None:
+        """The tables over all records (under the lock), when they are those of one root's
+        ``records`` records only (no open file outside it, no editor buffer): what a restart
+        that finds the cache current takes as they are (``_take_with_tables``)."""
+        if len(self.roots) != 1 or len(self.records) != records:
+            return None
+        return {"records": records, "terms": dict(self.df_terms), "names": dict(self.df_names),
+                "path": dict(self.df_path), "notes": dict(self.df_notes),
+                "totals": (self.total_length, self.total_names, self.total_path,
+                           self.total_notes), "symbols": self.with_symbols}
+
+    def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any]) -> bool:
+        """Take in a restart's records with the tables saved with them, when they are all the
+        records that were saved and the index holds nothing else; whether it could."""
+        with self.lock:
+            if self.records or tables.get("records") != len(records):
+                return False
+            self.version += 1
+            self.records.update((record.key, record) for record in records)
+            # Empty counters take a mapping as a dict does, at C speed.
+            self.df_terms.update(tables["terms"])
+            self.df_names.update(tables["names"])
+            self.df_path.update(tables["path"])
+            self.df_notes.update(tables["notes"])
+            (self.total_length, self.total_names, self.total_path,
+             self.total_notes) = tables["totals"]
+            self.with_symbols = tables["symbols"]
+            self._link(records)
+            return True
 
     def save_cache(self) -> None:
         """Write each root's records to the disk cache (best effort)."""
@@ -455,6 +490,7 @@ class Index:
             records = [r for r in self.records.values() if r.root >= 0 and not r.from_buffer]
             unreadable = list(self.unreadable.items())
             unsure = set(self._unsure)
+            tables = self._tables(len(records))
         per_root: list[list[tuple[str, Entry]]] = [[] for _ in self.roots]
         # Records never change once made: converting them needs no lock.
         for record in records:
@@ -462,7 +498,7 @@ class Index:
         for key, (index, rel, size, mtime_ns, digest) in unreadable:
             per_root[index].append((rel, (size, mtime_ns, key not in unsure, digest, None, None)))
         for root, entries in zip(self.roots, per_root, strict=True):
-            self.cache.save(root, entries)
+            self.cache.save(root, entries, tables)
 
 
 def _resolved(path: Path) -> Path:

@@ -187,3 +187,27 @@ def test_a_result_read_before_a_save_never_replaces_the_saved_text(root: Path) -
     index.apply(0, [old])  # the worker's older batch arrives
     assert "refund_everything" in index.defined_in
     assert "refund" in index.records[rel].terms
+
+
+def tables(index: Index) -> tuple[object, ...]:
+    return (dict(index.df_terms), dict(index.df_names), dict(index.df_path),
+            dict(index.df_notes), index.total_length, index.total_names, index.total_path,
+            index.total_notes, index.with_symbols, {k: set(v) for k, v in index.defined_in.items()})
+
+
+def test_a_restart_takes_the_saved_tables_only_when_they_are_still_true(root: Path) -> None:
+    cache = root.parent / "cache"
+    ContextEngine([root], cache_dir=cache).build_sync()
+    fresh = ContextEngine([root], use_cache=False)
+    fresh.build_sync()
+    warm = ContextEngine([root], cache_dir=cache)
+    warm.build_sync()  # every file unchanged: the tables as saved
+    assert warm.stats.parsed == 0 and tables(warm.index) == tables(fresh.index)
+    path = root / "app" / "money.py"
+    path.write_text(FILES["app/money.py"] + "\ndef round_dimes(x):\n    return x\n")
+    changed = ContextEngine([root], cache_dir=cache)
+    changed.build_sync()  # one file changed: the tables counted again, with its new words
+    fresh = ContextEngine([root], use_cache=False)
+    fresh.build_sync()
+    assert changed.stats.parsed == 1 and tables(changed.index) == tables(fresh.index)
+    assert changed.index.defined_in["round_dimes"] == {"app/money.py"}
