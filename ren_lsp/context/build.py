@@ -103,8 +103,8 @@ def symbols_pass(root: str, patterns: Sequence[str],
 
 
 def _worker_started(niceness: int) -> None:
-    """A worker's first steps: yield the cores to the editor (``niceness``), load the grammars
-    once."""
+    """A worker's first steps: yield the cores to the editor (``niceness``), and end with the
+    parent. (No grammar is loaded: a worker sketches definitions, it parses none.)"""
     if niceness:
         with contextlib.suppress(OSError):  # not permitted here: the same priority then
             os.nice(niceness)
@@ -114,9 +114,6 @@ def _worker_started(niceness: int) -> None:
     if parent is not None:
         threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True,
                          name="ren-lsp-parent-watch").start()
-    from ren_lsp.context.symbols import available_grammars
-
-    available_grammars()
 
 
 def _end_with(sentinel: int) -> None:
