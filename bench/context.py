@@ -27,7 +27,11 @@ Then, through the real programs (``context_scale.py``):
 With ``--compare SRC`` (a checkout of another version, e.g. ``git archive main``), the
 standard-library phases run again with that version's ``ren_lsp`` in the same run: the baseline.
 
-    .venv/bin/python bench/context.py [--compare /tmp/main] [--files 50000] [--skip-server]
+With ``--only-server``, only the 50,000-file row (``--files N`` for another size); with
+``--compare SRC`` too, the same row again with that version's server, in the same run.
+
+    .venv/bin/python bench/context.py [--compare /tmp/main] [--files 50000]
+        [--skip-server | --only-server]
 """
 
 from __future__ import annotations
@@ -295,8 +299,11 @@ def main() -> None:
                         help="a source tree of another ren_lsp version, measured in the same run")
     parser.add_argument("--files", type=int, default=50_000,
                         help="files of the synthetic workspace (default 50,000)")
-    parser.add_argument("--skip-server", action="store_true",
-                        help="only the standard-library phases")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--skip-server", action="store_true",
+                       help="only the standard-library phases")
+    which.add_argument("--only-server", action="store_true",
+                       help="only the synthetic workspace through the server")
     parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -313,27 +320,37 @@ def main() -> None:
 
     print(f"machine: {machine()}; Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as temporary:
-        tree = copy_stdlib(Path(temporary))
-        print(f"tree: the standard library of Python {sys.version.split()[0]}")
-        report("this version", stdlib_phases(tree, Path(temporary) / "cache"))
-        if args.compare is not None:
-            report(f"baseline {args.compare}", stdlib_phases(
-                tree, Path(temporary) / "cache-baseline", args.compare.resolve()))
+        if not args.only_server:
+            tree = copy_stdlib(Path(temporary))
+            print(f"tree: the standard library of Python {sys.version.split()[0]}")
+            report("this version", stdlib_phases(tree, Path(temporary) / "cache"))
+            if args.compare is not None:
+                report(f"baseline {args.compare}", stdlib_phases(
+                    tree, Path(temporary) / "cache-baseline", args.compare.resolve()))
         if args.skip_server:
             return
         big = synthetic_workspace(Path(temporary) / "big", args.files)
         plain, count = read_all(big)
         first = next(big.rglob("*.py"))
-        served = asyncio.run(code_actions_while_indexing(
-            big, first, first.read_text(encoding="utf-8"), Path(temporary) / "server"))
-        print(f"{count:,} synthetic files through the server (stdio): indexed in "
-              f"{served['built_s']:.1f} s (plain reading {plain:.1f} s: "
-              f"x{served['built_s'] / plain:.1f}); codeAction while indexing p50 "
-              f"{served['p50_ms']:.1f} ms, p99 {served['p99_ms']:.1f} ms, max "
-              f"{served['max_ms']:.0f} ms over {served['requests']:.0f} requests; idle after "
-              f"p50 {served['idle_p50_ms']:.1f} ms, p99 {served['idle_p99_ms']:.1f} ms "
-              f"(p99 x{served['p99_ms'] / served['idle_p99_ms']:.1f} idle); server peak RSS "
-              f"{served['rss']:.0f} MB")
+        versions: list[tuple[str, Path | None]] = [("this version", None)]
+        if args.only_server and args.compare is not None:
+            versions.append((f"baseline {args.compare}", args.compare.resolve()))
+        for number, (name, src) in enumerate(versions):
+            served = asyncio.run(code_actions_while_indexing(
+                big, first, first.read_text(encoding="utf-8"),
+                Path(temporary) / f"server{number}", src))
+            print(f"[{name}] {count:,} synthetic files through the server (stdio): indexed in "
+                  f"{served['built_s']:.1f} s (plain reading {plain:.1f} s: "
+                  f"x{served['built_s'] / plain:.1f}); codeAction while indexing p50 "
+                  f"{served['p50_ms']:.1f} ms, p99 {served['p99_ms']:.1f} ms, max "
+                  f"{served['max_ms']:.0f} ms ({served['max_at_s']:.1f} s after the start) over "
+                  f"{served['requests']:.0f} requests; idle "
+                  f"after p50 {served['idle_p50_ms']:.1f} ms, p99 {served['idle_p99_ms']:.1f} "
+                  f"ms, max {served['idle_max_ms']:.0f} ms (p99 x"
+                  f"{served['p99_ms'] / served['idle_p99_ms']:.1f} idle); server peak RSS "
+                  f"{served['rss']:.0f} MB")
+        if args.only_server:
+            return
         cli = cli_cold(Path(temporary))
         print(f"ren-lsp context, cold 100-file workspace: p50 {cli['p50_ms']:.0f} ms including "
               f"process start (the interpreter alone {cli['python_ms']:.0f} ms: "

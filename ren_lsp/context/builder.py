@@ -36,6 +36,8 @@ POOL_FILES = 400
 POOL_BATCH = 64
 #: records from the disk cache taken in at a time
 LOADED_BATCH = 2000
+#: tasks submitted between two turns of the event loop
+SUBMIT_STEP = 16
 
 
 @attrs.define
@@ -163,7 +165,10 @@ class Builder:
         index.stats.workers = workers if use_pool else 0
         sketch = work >= SKETCH_FILES or use_pool
         size = POOL_BATCH if use_pool else index_module.BATCH
-        executor = (build.pool(workers, index.worker_niceness) if use_pool else
+        # Starting the workers (spawning each, sending it its start-up data) takes ~100 ms:
+        # off the event loop, which answers requests meanwhile.
+        executor = (await asyncio.get_running_loop().run_in_executor(
+                        None, build.pool, workers, index.worker_niceness) if use_pool else
                     concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ren-index"))
         try:
             await self._pass(executor, build.lexical_pass if sketch else build.full_pass, size)
@@ -174,9 +179,14 @@ class Builder:
                     function: Callable[..., list[build.Result]], size: int) -> None:
         loop = asyncio.get_running_loop()
         index, patterns = self.index, self.index.secret_patterns
-        futures = [(root, len(batch), loop.run_in_executor(executor, functools.partial(
-            function, index.roots[root].as_posix(), patterns, batch)))
-            for root, batch in _batches([(i, rel) for _, i, rel in self.plan.to_read], size)]
+        futures: list[tuple[int, int, asyncio.Future[list[build.Result]]]] = []
+        # Grouping 50,000 files takes tens of milliseconds: in a thread too.
+        batches = await loop.run_in_executor(None, _batches_of, self.plan.to_read, size)
+        for number, (root, batch) in enumerate(batches):
+            futures.append((root, len(batch), loop.run_in_executor(executor, functools.partial(
+                function, index.roots[root].as_posix(), patterns, batch))))
+            if number % SUBMIT_STEP == SUBMIT_STEP - 1:
+                await asyncio.sleep(0)  # a large plan's submissions: requests between them
         # Taking results in holds the GIL: in a thread, which hands it back every switch
         # interval, rather than on the loop, which would answer nothing meanwhile.
         for root, count, future in futures:
@@ -184,6 +194,11 @@ class Builder:
             await loop.run_in_executor(None, index.apply, root, results)
             self.done += count
             self._report()
+
+
+def _batches_of(to_read: list[tuple[str, int, str]], size: int) -> list[tuple[int, list[Any]]]:
+    """The files to read, grouped by root, ``size`` at a time."""
+    return _batches([(i, rel) for _, i, rel in to_read], size)
 
 
 def _batches(items: list[tuple[int, Any]], size: int) -> list[tuple[int, list[Any]]]:

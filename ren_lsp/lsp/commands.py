@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ren_lsp.lsp.documents import invalid
+from ren_lsp.lsp.documents import converter, invalid
 
 if TYPE_CHECKING:
     from ren_lsp.lsp.protocol import Server
@@ -46,9 +46,7 @@ def check_argument(command: str, args: tuple[Any, ...]) -> dict[str, Any]:
 
 def structure(raw: dict[str, Any], cls: type[A]) -> A:
     """A checked argument as the command's class (lsprotocol's converter, camelCase aware)."""
-    from lsprotocol import converters
-
-    return converters.get_converter().structure(raw, cls)
+    return converter().structure(raw, cls)
 
 
 def register_command(server: Server, name: str, args: type[A],

@@ -29,6 +29,46 @@ log = logging.getLogger(__name__)
 DEBOUNCE = 0.3
 #: a large build's worker processes run this much below the server: requests come first
 WORKER_NICENESS = 5
+#: the third generation's threshold while a build runs: no automatic full collection
+NO_FULL_COLLECTION = 2**31 - 1
+
+
+class QuietCollector:
+    """Keeps the cyclic garbage collector's full collections away from a build.
+
+    A full collection walks every tracked object and holds the interpreter's lock meanwhile:
+    with a large index in memory that is 100-400 ms (measured on 50,000 files) during which
+    no request is answered. The records are made to live as long as the index, so they go to
+    the permanent generation (``gc.freeze``, which costs nothing) as they land, and while a
+    build runs the full collections are off; young ones still run, so the short-lived cycles
+    of requests are still collected. Builds may overlap (one waits for the other): the
+    thresholds come back when the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._builds = 0
+        self._thresholds = gc.get_threshold()
+
+    def __enter__(self) -> QuietCollector:
+        if not self._builds:
+            self._thresholds = gc.get_threshold()
+            # What the server made since it started (modules, types, the converter) stays
+            # too: out of every later collection's walk.
+            gc.freeze()
+            gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_FULL_COLLECTION)
+        self._builds += 1
+        return self
+
+    def landed(self) -> None:
+        """A batch of records is in: out of the collector's way for good."""
+        gc.freeze()
+
+    def __exit__(self, *_: object) -> None:
+        self._builds -= 1
+        if not self._builds:
+            gc.collect(1)  # the young cycles of the build's last steps: not kept forever
+            gc.freeze()
+            gc.set_threshold(*self._thresholds)
 
 
 class Indexing:
@@ -40,6 +80,7 @@ class Indexing:
         self.task: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._builds: set[asyncio.Task[None]] = set()
+        self._collector = QuietCollector()
         from ren_lsp.lsp.output import state_dir
 
         self._state_dir = state_dir()
@@ -79,15 +120,14 @@ class Indexing:
         last = [0]
 
         def report(done: int, total: int) -> None:
-            # The records just taken in live as long as the index: out of the cyclic garbage
-            # collector's way, or each full collection walks them all and stalls the editor.
-            gc.freeze()
+            self._collector.landed()
             if done == total or done - last[0] >= 200:
                 last[0] = done
                 progress.report_message(f"{done}/{total} files")
 
         try:
-            await self.engine.build(progress=report)
+            with self._collector:
+                await self.engine.build(progress=report)
         except Exception:  # the index is a help, never a reason to fail
             log.exception("indexing the workspace failed")
             progress.end("Indexing failed (see the log); requests carry less context")

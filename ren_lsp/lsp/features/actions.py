@@ -10,9 +10,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import converters, types
+from lsprotocol import types
 
-from ren_lsp.lsp.documents import line_range
+from ren_lsp.lsp.documents import converter, line_range
 from ren_lsp.text import split_lines
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ _TODO = re.compile(r"^(?:TODO|FIXME)\b[:\s]*(?P<text>.*)", re.IGNORECASE)
 
 def _range_dict(r: types.Range) -> dict[str, Any]:
     """A range as a command argument carries it (JSON, as the editor sends it back)."""
-    unstructured: dict[str, Any] = converters.get_converter().unstructure(r)
+    unstructured: dict[str, Any] = converter().unstructure(r)
     return unstructured
 
 
@@ -93,7 +93,7 @@ def code_actions(ls: Server, params: types.CodeActionParams) -> list[types.CodeA
                                {"uri": uri, "range": _range_dict(rng)}))
     if params.context.diagnostics:
         fix_range = rng if not empty else block_around(lines, rng.start.line)
-        unstructure = converters.get_converter().unstructure
+        unstructure = converter().unstructure
         actions.insert(0, _action(
             "Astra: Fix", FIX, "ren.fix",
             {"uri": uri, "range": _range_dict(fix_range),
