@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 BATCH = 48
 #: a file modified this close before it was read may change again with the same stat
 RACY_NS = 2 * 10**9
+#: while a build runs, the prefix vocabularies are sorted again at most this often
+VOCABULARY_SECONDS = 2.0
 
 Progress = Callable[[int, int], None]
 
@@ -124,7 +126,7 @@ class Index:
         self.lock = threading.RLock()
         #: bumped on every change of the records (what caches of derived tables compare)
         self.version = 0
-        self._vocabularies: dict[str, tuple[int, list[str]]] = {}
+        self._vocabularies: dict[str, tuple[int, list[str], float]] = {}
         self._rules: list[files_.RootRules] | None = None
         self._names = _root_names(self.roots)
         self._build_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -163,12 +165,20 @@ class Index:
     # -- changing the records (always under the lock) -----------------------------------------
 
     def vocabulary(self, field: str) -> list[str]:
-        """The sorted terms of ``df_names`` or ``df_path`` (for prefix matches), cached."""
+        """The sorted terms of ``df_names`` or ``df_path`` (for prefix matches), cached.
+
+        While a build runs the index changes with every batch: the list is sorted again at
+        most every ``VOCABULARY_SECONDS`` then (a sort of 100,000 names holds the interpreter
+        for tens of milliseconds; a term it misses or keeps meanwhile only widens or narrows a
+        prefix match, whose terms are weighed by the current tables).
+        """
         with self.lock:
             cached = self._vocabularies.get(field)
-            if cached is None or cached[0] != self.version:
+            now = time.monotonic()
+            if cached is None or (cached[0] != self.version and not (
+                    self.building and now - cached[2] < VOCABULARY_SECONDS)):
                 table = self.df_names if field == "defs" else self.df_path
-                cached = (self.version, sorted(table))
+                cached = (self.version, sorted(table), now)
                 self._vocabularies[field] = cached
             return cached[1]
 
