@@ -141,9 +141,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-#: for each of TOKEN_PATTERNS, the indexes in _TRIGGERS of its triggers
-_PATTERN_TRIGGERS = tuple(frozenset(_TRIGGERS.index(t) for t in triggers)
-                          for _, triggers, _ in TOKEN_PATTERNS)
+#: TOKEN_PATTERNS compiled: (kind, the indexes of its triggers in _TRIGGERS, pattern, anchor)
+_TOKENS = tuple((kind, frozenset(map(_TRIGGERS.index, triggers)), re.compile(pattern),
+                 _ANCHORS.get(kind)) for kind, triggers, pattern in TOKEN_PATTERNS)
 #: ASSIGNMENT_PATTERNS compiled, with whether the pattern is anchored at a line's start
 _ASSIGNMENTS = tuple((_compile(pattern), checked, pattern.startswith("(?m:^"))
                      for pattern, checked in ASSIGNMENT_PATTERNS)
@@ -215,10 +215,8 @@ def find_secrets(text: str, extra_patterns: Sequence[str] = (),
     found: list[tuple[int, int, str]] = []
     lower = _lower_ascii(text)
     present = {at for at, _, _ in _TRIGGER_FINDER.find_matches_as_indexes(lower)}
-    for (kind, _, pattern), triggers in zip(TOKEN_PATTERNS, _PATTERN_TRIGGERS, strict=True):
+    for kind, triggers, compiled, anchor in _TOKENS:
         if present & triggers:
-            compiled = _compile(pattern)
-            anchor = _ANCHORS.get(kind)
             tokens = compiled.finditer(text) if anchor is None else _anchored(
                 compiled, text, *anchor)
             found.extend((*_span(m), kind) for m in tokens)
