@@ -141,11 +141,12 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-#: TOKEN_PATTERNS compiled: (kind, the indexes of its triggers in _TRIGGERS, pattern, anchor)
-_TOKENS = tuple((kind, frozenset(map(_TRIGGERS.index, triggers)), re.compile(pattern),
-                 _ANCHORS.get(kind)) for kind, triggers, pattern in TOKEN_PATTERNS)
-#: ASSIGNMENT_PATTERNS compiled, with whether the pattern is anchored at a line's start
-_ASSIGNMENTS = tuple((_compile(pattern), checked, pattern.startswith("(?m:^"))
+#: TOKEN_PATTERNS as (kind, the indexes of its triggers in _TRIGGERS, pattern, anchor); the
+#: patterns are compiled when first needed (importing stays cheap)
+_TOKENS = tuple((kind, frozenset(map(_TRIGGERS.index, triggers)), pattern, _ANCHORS.get(kind))
+                for kind, triggers, pattern in TOKEN_PATTERNS)
+#: ASSIGNMENT_PATTERNS with whether the pattern is anchored at a line's start
+_ASSIGNMENTS = tuple((pattern, checked, pattern.startswith("(?m:^"))
                      for pattern, checked in ASSIGNMENT_PATTERNS)
 
 
@@ -215,8 +216,9 @@ def find_secrets(text: str, extra_patterns: Sequence[str] = (),
     found: list[tuple[int, int, str]] = []
     lower = _lower_ascii(text)
     present = {at for at, _, _ in _TRIGGER_FINDER.find_matches_as_indexes(lower)}
-    for kind, triggers, compiled, anchor in _TOKENS:
+    for kind, triggers, pattern, anchor in _TOKENS:
         if present & triggers:
+            compiled = _compile(pattern)
             tokens = compiled.finditer(text) if anchor is None else _anchored(
                 compiled, text, *anchor)
             found.extend((*_span(m), kind) for m in tokens)
@@ -227,7 +229,8 @@ def find_secrets(text: str, extra_patterns: Sequence[str] = (),
         line_start = text.rfind("\n", 0, hit) + 1
         line_end = text.find("\n", hit)
         line_end = len(text) if line_end < 0 else line_end
-        for compiled, checked, anchored in _ASSIGNMENTS:
+        for pattern, checked, anchored in _ASSIGNMENTS:
+            compiled = _compile(pattern)
             if anchored:  # anchored at a line's start, in one line: it can only match there
                 match = compiled.match(text, line_start, line_end)
                 matches: Iterable[re.Match[str]] = () if match is None else (match,)
