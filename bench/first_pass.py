@@ -3,7 +3,8 @@
 Over the standard library of the running Python (copied to a temporary folder, or ``--tree``),
 each readable file as the index reads it: ``secrets.redact`` (the baseline: the implementation
 of d4c25f0, kept in ``first_pass_oracle.py``), then ``records.lexical_fields`` over the
-redacted text, old and new in alternating order in the same run. Prints the CPU time of this
+redacted text (and the two parts of it that changed, alone), old and new in alternating order
+in the same run. Prints the CPU time of this
 process for each (the median of ``--rounds``: CPU time, not wall time, since these machines
 are shared), their ratio, and how many files gave a different result (secrets' spans and
 kinds; every field of the first pass, dictionaries in the same order): it must be 0, else the
@@ -27,10 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.context import copy_stdlib
 from bench.context_scale import machine
-from bench.first_pass_oracle import old_lexical_fields, old_redact
+from bench.first_pass_oracle import (
+    old_comment_text,
+    old_file_kind,
+    old_lexical_fields,
+    old_redact,
+)
 from ren_lsp.context.files import list_files
-from ren_lsp.context.records import lexical_fields, read_text
+from ren_lsp.context.kinds import file_kind
+from ren_lsp.context.records import comment_text, lexical_fields, read_text
 from ren_lsp.context.secrets import redact
+from ren_lsp.context.symbols import language_of
 
 
 def timed(step: Callable[[Any], Any], inputs: list[Any]) -> tuple[float, list[Any]]:
@@ -86,6 +94,14 @@ def main() -> int:
     differ += compare("lexical_fields", lambda item: old_lexical_fields(*item),
                       lambda item: lexical_fields(*item), clean, args.rounds,
                       lambda a, b: ordered(a) == ordered(b))
+    # the parts of the first pass that changed, alone
+    differ += compare("  comment_text",
+                      lambda item: old_comment_text(language_of(item[0]), item[1]),
+                      lambda item: comment_text(language_of(item[0]), item[1]), clean,
+                      args.rounds, lambda a, b: a == b)
+    differ += compare("  file_kind", lambda item: old_file_kind(item[0], item[1][:2000]),
+                      lambda item: file_kind(item[0], item[1][:2000]), clean, args.rounds,
+                      lambda a, b: a == b)
     return 1 if differ else 0
 
 
