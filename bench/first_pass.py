@@ -4,11 +4,10 @@ Over the standard library of the running Python (copied to a temporary folder, o
 each readable file as the index reads it: ``secrets.redact`` (the baseline: the implementation
 of d4c25f0, kept in ``first_pass_oracle.py``), then ``records.lexical_fields`` over the
 redacted text (and the two parts of it that changed, alone), old and new in alternating order
-in the same run. Prints the CPU time of this
-process for each (the median of ``--rounds``: CPU time, not wall time, since these machines
-are shared), their ratio, and how many files gave a different result (secrets' spans and
-kinds; every field of the first pass, dictionaries in the same order): it must be 0, else the
-script exits 1.
+in the same run. Prints the CPU time of this process for each (the median of ``--rounds``; CPU
+time, not wall time, since these machines are shared; the garbage collector off), their ratio,
+and how many files gave a different result (secrets' spans and kinds; every field of the first
+pass, dictionaries in the same order): it must be 0, else the script exits 1.
 
     .venv/bin/python bench/first_pass.py [--tree DIR] [--rounds 3]
 """
@@ -16,6 +15,7 @@ script exits 1.
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -42,9 +42,17 @@ from ren_lsp.context.symbols import language_of
 
 
 def timed(step: Callable[[Any], Any], inputs: list[Any]) -> tuple[float, list[Any]]:
-    started = time.process_time()
-    results = [step(item) for item in inputs]
-    return time.process_time() - started, results
+    """The CPU time of ``step`` over ``inputs``, with the cyclic garbage collector off (as
+    ``timeit`` does): the results kept for the comparison would make its passes, which walk
+    everything kept so far, land on whichever side happens to run when one is due."""
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.process_time()
+        results = [step(item) for item in inputs]
+        return time.process_time() - started, results
+    finally:
+        gc.enable()
 
 
 def ordered(lexical: tuple[Any, ...]) -> list[Any]:
