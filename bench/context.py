@@ -3,10 +3,13 @@ Python (about 2,300 files), copied to a temporary folder so that files can chang
 
 Prints the machine first (cores, CPU, load: the figures scale with it), then, each phase in a
 fresh process (so each peak RSS is its own; worker processes' peak apart):
-- cold index: listing, reading, parsing and caching everything, with worker processes (one per
-  core) and in one worker thread, beside the time to just read and decode every listed file
-  (the floor any indexer pays) and their ratio; and when lexical search could start (the first
-  pass done: every file's words, no parse yet);
+- cold index: listing, reading, sketching and caching everything (a large build parses on
+  demand: ``sketch.py``), with worker processes (one per core) and in one worker thread, beside
+  the time to just read and decode every listed file (the floor any indexer pays) and their
+  ratio; when every file was searchable (before the cache is written); then the first requests
+  after it, which parse their candidates on demand;
+- how well the sketch agrees with a parse over the same files (names and imports, precision
+  and recall);
 - warm start: a new engine on the same tree with the cache on disk (what a restart costs);
 - update after one file changes: ``update(path)`` from disk and ``update(path, text)`` from a
   buffer, and how many files each parsed; then a restart after that change;
@@ -109,7 +112,14 @@ def phase_cold(tree: Path, cache: Path, workers: int | None = None) -> dict[str,
     engine.build_sync(progress)
     seconds = time.perf_counter() - started
     stats = engine.stats
+    first = []
+    for question in QUESTIONS[:5]:  # the first requests: their candidates parsed on demand
+        began = time.perf_counter()
+        engine.query(question=question)
+        first.append(time.perf_counter() - began)
     return {"seconds": seconds, "lexical": lexical[0] or seconds, "parsed": stats.parsed,
+            "first_ms": statistics.median(first) * 1000,
+            "on_demand": getattr(stats, "symbols", 0),
             "listed": stats.listed, "skipped": sum(stats.skipped.values()),
             "workers": getattr(stats, "workers", 0), "rss": peak_rss_mb(),
             "workers_rss": children_rss_mb(),
@@ -178,8 +188,40 @@ def phase_query(tree: Path, cache: Path) -> dict[str, float]:
             "queries": len(latencies), "tokens": statistics.median(tokens), "rss": peak_rss_mb()}
 
 
+def phase_sketch(tree: Path, cache: Path) -> dict[str, float]:
+    """Names and imports of the sketch beside a parse's, over every file the sketch reads."""
+    from collections import Counter
+
+    from ren_lsp.context.files import list_files
+    from ren_lsp.context.index import read_text
+    from ren_lsp.context.sketch import sketch
+    from ren_lsp.context.symbols import extract, language_of
+
+    both = {"names": [0, 0, 0], "imports": [0, 0, 0]}  # agreed, sketched, parsed
+    files = 0
+    for rel in list_files(tree).files:
+        text = read_text(tree / rel)
+        found = None if text is None else sketch(language_of(rel), text)
+        if text is None or found is None:
+            continue
+        files += 1
+        parsed = extract(rel, text, references=False)
+        for name, mine, theirs in (
+                ("names", Counter(d[0] for d in found[0]),
+                 Counter(d.name for d in parsed.definitions)),
+                ("imports", Counter(found[1]), Counter(parsed.imports))):
+            counts = both[name]
+            counts[0] += sum((mine & theirs).values())
+            counts[1] += sum(mine.values())
+            counts[2] += sum(theirs.values())
+    return {"files": files, **{f"{name}_{what}": counts[0] / max(counts[i], 1)
+                               for name, counts in both.items()
+                               for what, i in (("precision", 1), ("recall", 2))}}
+
+
 PHASES = {"read": phase_read, "cold": phase_cold, "cold_thread": phase_cold_thread,
-          "warm": phase_warm, "update": phase_update, "query": phase_query}
+          "warm": phase_warm, "update": phase_update, "query": phase_query,
+          "sketch": phase_sketch}
 
 
 def run_phase(name: str, tree: Path, cache: Path, src: Path | None = None) -> dict[str, float]:
@@ -203,6 +245,8 @@ def stdlib_phases(tree: Path, cache: Path, src: Path | None = None) -> dict[str,
     found["update"] = run_phase("update", tree, cache, src)
     found["restart"] = run_phase("warm", tree, cache, src)
     found["query"] = run_phase("query", tree, cache, src)
+    if src is None:
+        found["sketch"] = run_phase("sketch", tree, cache, src)
     return found
 
 
@@ -215,8 +259,12 @@ def report(name: str, found: dict[str, dict]) -> None:
     ratio = cold["seconds"] / read["seconds"]
     print(f"cold index      {cold['seconds']:7.2f} s   ({cold['parsed']:.0f} read, {workers}; "
           f"reading and decoding alone {read['seconds']:.2f} s: x{ratio:.1f}"
-          f"; lexical search from {cold['lexical']:.2f} s)  cache {cold['cache_mb']:.1f} MB   "
-          f"peak RSS {cold['rss']:.0f} MB (workers {cold['workers_rss']:.0f} MB)")
+          f"; every file searchable from {cold['lexical']:.2f} s)  cache "
+          f"{cold['cache_mb']:.1f} MB   peak RSS {cold['rss']:.0f} MB (workers "
+          f"{cold['workers_rss']:.0f} MB)")
+    if "first_ms" in cold:
+        print(f"  then the first requests: p50 {cold['first_ms']:.0f} ms each "
+              f"({cold['on_demand']:.0f} files parsed on demand for 5 requests)")
     if "cold_thread" in found:
         thread = found["cold_thread"]
         gain = thread["seconds"] / cold["seconds"]
@@ -233,6 +281,11 @@ def report(name: str, found: dict[str, dict]) -> None:
     print(f"query           p50 {query['p50_ms']:.1f} ms, p95 {query['p95_ms']:.1f} ms over "
           f"{query['queries']:.0f} requests (median {query['tokens']:.0f} tokens of context)  "
           f"peak RSS {query['rss']:.0f} MB")
+    if "sketch" in found:
+        sk = found["sketch"]
+        print(f"sketch vs parse over {sk['files']:.0f} files: names precision "
+              f"{sk['names_precision']:.3f} recall {sk['names_recall']:.3f}, imports precision "
+              f"{sk['imports_precision']:.3f} recall {sk['imports_recall']:.3f}")
 
 
 def main() -> None:

@@ -14,12 +14,18 @@ The weights fitted on all six are printed for ``rank.Weights``; the fitted score
 cross-validated one shows how much is over-fitting. ``run.py`` with ``ren-lsp context --json``
 is the acceptance measurement; this is the quick loop.
 
-    RETRIEVAL_WORK=DIR .venv/bin/python bench/context_dev.py [--dev DIR] [--fit] [--repo R]
+``--sketch`` indexes each workspace a second time as a large build does (definitions and imports
+sketched by ``sketch.py``, the request's candidates parsed on demand and ranked again, as
+``ContextEngine.query`` does), and scores that list beside the parsed one: what ranking loses
+when a workspace is too large to parse up front.
+
+    RETRIEVAL_WORK=DIR .venv/bin/python bench/context_dev.py [--dev DIR] [--fit] [--sketch]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -64,9 +70,32 @@ class Case:
     editor: dict[str, float] = field(default_factory=dict)
     #: the current file, left out of the list before scoring
     current: str | None = None
+    #: the question's features as a large build ranks them (``--sketch``)
+    sketched: Features | None = None
 
 
-def load_cases(dev: Path, repos: Sequence[str], limit: int | None) -> list[Case]:
+def sketched_features(workspace: Path, query: str) -> Features:
+    """The features as a large build gives them: sketched definitions, then the candidates
+    parsed and the question asked again (``ContextEngine.query``)."""
+    from ren_lsp.context import CANDIDATES, builder
+
+    saved = builder.SKETCH_FILES
+    builder.SKETCH_FILES = 0
+    try:
+        index = Index([workspace], workers=0)
+        index.build_sync()
+    finally:
+        builder.SKETCH_FILES = saved
+    found = features(index, query)
+    totals = question_scores(found, Weights())
+    top = sorted(totals, key=lambda key: (-totals[key], key))[:CANDIDATES]
+    if index.ensure_symbols(top):
+        found = features(index, query)
+    return found
+
+
+def load_cases(dev: Path, repos: Sequence[str], limit: int | None,
+               sketch: bool = False) -> list[Case]:
     """Index every case's workspace and keep the question's features (and BM25's list)."""
     sys.path.insert(0, str(dev))
     import common
@@ -84,7 +113,9 @@ def load_cases(dev: Path, repos: Sequence[str], limit: int | None) -> list[Case]
         index.build_sync()
         found = features(index, row["query"])
         cases.append(Case(row["id"], row["repo"], row["query"], row["gold"], found,
-                          run.rank_bm25(row, workspace), bool(row.get("path_hint"))))
+                          run.rank_bm25(row, workspace), bool(row.get("path_hint")),
+                          sketched=sketched_features(workspace, row["query"]) if sketch
+                          else None))
         print(f"\r{number}/{len(rows)} indexed", end="", file=sys.stderr)
     print(file=sys.stderr)
     return cases
@@ -252,6 +283,8 @@ def main() -> int:
     parser.add_argument("--method", choices=("pairwise", "listwise"), default="pairwise")
     parser.add_argument("--features", type=Path,
                         help="keep the indexed features in this file (reused when it exists)")
+    parser.add_argument("--sketch", action="store_true",
+                        help="also rank as a large build does (definitions sketched)")
     parser.add_argument("--extra", type=Path, metavar="FILE",
                         help="fit on the project's own cases too (bench/context_quality.py "
                              "--save-features FILE), each of their sets one more fold")
@@ -263,7 +296,7 @@ def main() -> int:
     if args.features is not None and args.features.is_file():
         cases = pickle.loads(args.features.read_bytes())
     else:
-        cases = load_cases(args.dev, args.repo, args.limit)
+        cases = load_cases(args.dev, args.repo, args.limit, args.sketch)
         if args.features is not None:
             args.features.write_bytes(pickle.dumps(cases))
     dev_cases = list(cases)
@@ -277,6 +310,9 @@ def main() -> int:
     current = Weights()
     systems: dict[str, Callable[[Case], Sequence[str]]] = {
         "bm25": lambda case: case.bm25, "engine": lambda case: ranking(case, current)}
+    if any(case.sketched is not None for case in cases):
+        systems["sketched"] = lambda case: ranking(
+            dataclasses.replace(case, found=case.sketched or case.found), current)
     if args.fit:
         fitted_all = fit(cases, current, method=args.method)
         held_out: dict[str, Weights] = {}

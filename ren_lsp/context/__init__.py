@@ -61,24 +61,20 @@ class ContextResult:
     text: str
     #: secrets replaced in ``text``
     redactions: int = 0
-    #: how much of the workspace the ranking saw: files read, files listed, files whose
-    #: definitions were read (all equal once the index is built)
+    #: how much of the workspace the ranking saw: files read, files listed (equal once the
+    #: index is built)
     indexed: int = 0
     total: int = 0
-    with_symbols: int = 0
 
     @property
     def partial(self) -> bool:
         """Whether the index was still being built when this was ranked."""
-        return self.indexed < self.total or self.with_symbols < self.total
+        return self.indexed < self.total
 
     def coverage_note(self) -> str:
         """What a partial result says of itself ("" once the index is complete)."""
         if self.indexed < self.total:
             return f"indexed {self.indexed} of {self.total} files so far"
-        if self.with_symbols < self.total:
-            return (f"indexed {self.total} files, the definitions of {self.with_symbols} "
-                    "so far")
         return ""
 
     def to_json(self) -> dict[str, object]:
@@ -90,7 +86,7 @@ class ContextResult:
             "tokens": self.tokens, "context": self.text}
         if self.partial:
             result["index"] = {"indexed": self.indexed, "total": self.total,
-                               "definitions": self.with_symbols, "note": self.coverage_note()}
+                               "note": self.coverage_note()}
         return result
 
 
@@ -190,12 +186,13 @@ class ContextEngine:
                 index.update(current)
         request = Request(question=question, current=current_key, selection=selection,
                           open_files=tuple(index.key_of(p) for p in open_files))
+        if current_key is not None:
+            index.ensure_symbols([current_key])
         coverage = index.coverage()
         ranked = rank(index, request)
-        if coverage[2] < coverage[1] and index.ensure_symbols(
-                [r.key for r in ranked[:CANDIDATES]]):
-            # A large build reads definitions after words: read those of the candidates now,
-            # so the files this request carries rank by them too.
+        if index.ensure_symbols([r.key for r in ranked[:CANDIDATES]]):
+            # A large build sketches definitions: the candidates' are parsed now, so the files
+            # this request carries rank, and show their signatures, by what a parse finds.
             coverage = index.coverage()
             ranked = rank(index, request)
         rendered = render(index, ranked, question=question + "\n" + selection,

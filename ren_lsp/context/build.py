@@ -3,9 +3,9 @@
 Functions here take plain values and return plain values, so that a large build can run them
 in worker processes (``pool``): parsing with tree-sitter holds the interpreter's lock, and in
 other processes it neither blocks the editor's requests nor waits for them. Each returns, per
-file, a ``Result``: ``(rel, size, mtime_ns, read_ns, digest, lexical, symbols)``, where
-``lexical`` is None for a file that turned out binary, minified or unreadable, and ``symbols``
-None when that pass did not run.
+file, a ``Result``: ``(rel, size, mtime_ns, read_ns, digest, lexical, symbols)``: both None
+for a file that turned out binary, minified or unreadable; ``lexical`` None when only the
+definitions were read again (``symbols_pass`` over an unchanged file).
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ren_lsp.context.records import Lexical, Symbols, lexical_fields, read_source, symbol_fields
+from ren_lsp.context.records import (
+    Lexical,
+    Symbols,
+    lexical_fields,
+    read_source,
+    sketch_fields,
+    symbol_fields,
+)
 from ren_lsp.context.secrets import redact
 
 Result = tuple[str, int, int, int, str, Lexical | None, Symbols | None]
@@ -54,29 +61,32 @@ def full_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[R
             continue
         clean, redactions = redact(text, patterns)
         results.append((rel, size, mtime_ns, read_ns, digest,
-                        lexical_fields(rel, clean, redactions), symbol_fields(rel, clean)))
+                        lexical := lexical_fields(rel, clean, redactions),
+                        symbol_fields(rel, clean, lexical[5])))
     return results
 
 
 def lexical_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[Result]:
-    """The first pass: read, hash, redact and count words; no parse."""
+    """A large build's pass: read, hash, redact, count words and sketch the definitions and
+    imports (``sketch.py``); no parse."""
     results: list[Result] = []
     for rel in rels:
         _, size, mtime_ns, read_ns, text, digest = _read(root, rel)
-        lexical = None
+        lexical = symbols = None
         if text is not None:
             clean, redactions = redact(text, patterns)
             lexical = lexical_fields(rel, clean, redactions)
-        results.append((rel, size, mtime_ns, read_ns, digest, lexical, None))
+            symbols = sketch_fields(rel, clean, lexical[5])
+        results.append((rel, size, mtime_ns, read_ns, digest, lexical, symbols))
     return results
 
 
 def symbols_pass(root: str, patterns: Sequence[str],
                  items: Sequence[tuple[str, str, bool]]) -> list[Result]:
-    """The second pass over files the first pass read: ``(rel, digest, redacted)`` each.
+    """The parse of files whose definitions were sketched: ``(rel, digest, redacted)`` each.
 
-    A file whose digest is the first pass's needs no redaction when none was found then; one
-    that changed meanwhile gets both passes again (``lexical`` is then not None).
+    A file whose digest is the one sketched needs no redaction when none was found then; one
+    that changed meanwhile is read whole again (``lexical`` is then not None).
     """
     results: list[Result] = []
     for rel, expected, redacted in items:

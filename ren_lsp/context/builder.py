@@ -1,11 +1,12 @@
-"""Running one build's passes: in batches in a worker thread, or in worker processes.
+"""Running one build: in batches in a worker thread, or in worker processes.
 
-A small build (under ``TWO_PASSES``) reads and parses each file in one pass, in one worker
-thread, a batch at a time. A large one reads every file's words first (``build.lexical_pass``)
-and then parses them with tree-sitter (``build.symbols_pass``), each file's parse queued as
-soon as its words are in; with ``POOL_FILES`` files or more, in worker processes (one per core,
-at a lower priority than the editor's process). Results are taken in a batch at a time on the
-event loop, so queries see each batch as it lands and requests are answered between them.
+A small build (under ``SKETCH_FILES`` files to read) reads and parses each file in one pass, in
+one worker thread, a batch at a time. A large one reads each file's words and sketches its
+definitions and imports (``build.lexical_pass``, no parse: ``sketch.py``); tree-sitter runs on
+demand later (``Index.ensure_symbols``), for the files a request ranks highest. With
+``POOL_FILES`` files or more, the work runs in worker processes (one per core, at a lower
+priority than the editor's process). Results are taken in a batch at a time, so queries see each
+batch as it lands and requests are answered between them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,17 +23,19 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ren_lsp.context import build
-from ren_lsp.context.records import Lexical, Symbols, make_record, read_source
+from ren_lsp.context.records import FileRecord, make_record, read_source
 
 if TYPE_CHECKING:
     from ren_lsp.context.index import Index
 
-#: from this many files to read, words first, definitions after
-TWO_PASSES = 400
+#: from this many files to read, definitions are sketched, and parsed on demand
+SKETCH_FILES = 400
 #: from this many files to read, worker processes (starting them costs a few hundred ms)
 POOL_FILES = 400
 #: files per task sent to a worker process
 POOL_BATCH = 64
+#: records from the disk cache taken in at a time
+LOADED_BATCH = 2000
 
 
 @attrs.define
@@ -41,8 +45,6 @@ class Plan:
     total: int
     #: (key, root index, rel) of the files to read
     to_read: list[tuple[str, int, str]] = attrs.Factory(list)
-    #: (key, root index, rel, digest, redact) of read files whose definitions are still unread
-    symbols: list[tuple[str, int, str, str, bool]] = attrs.Factory(list)
 
 
 def make_plan(index: Index) -> Plan:
@@ -67,17 +69,22 @@ def make_plan(index: Index) -> Plan:
             del index.unreadable[key]
     for key in gone:
         index._drop(key)
-    cached = [index._load_cache(root) for root in range(len(index.roots))]
+    loads = [index._load_cache(root) for root in range(len(index.roots))]
+    cached = [entries for entries, _ in loads]
+    # One root whose cache may prove current as a whole: its tables are taken as saved.
+    tables = loads[0][1] if len(loads) == 1 and not index.records else None
+    bases = [root.as_posix() for root in index.roots]
     plan = Plan(len(listed))
+    loaded: list[FileRecord] = []  # taken in together: a restart makes thousands at once
     for key, (root, rel) in listed.items():
-        path = index.roots[root] / rel
+        name = f"{bases[root]}/{rel}"
         try:
-            stat = path.stat()
+            stat = os.stat(name)
         except OSError:
             continue
         now = (stat.st_size, stat.st_mtime_ns)
-        with index.lock:
-            current = index.records.get(key)
+        path = Path(name)
+        current = index.records.get(key)  # one read of a dict: the lock adds nothing
         if current is not None and current.from_buffer:
             index.stats.kept += 1
             continue
@@ -86,8 +93,6 @@ def make_plan(index: Index) -> Plan:
             index.stats.kept += 1
             if (current.size, current.mtime_ns) != now:  # the same bytes, written again
                 index._put(attrs.evolve(current, size=now[0], mtime_ns=now[1]))
-            if not current.symbols:
-                plan.symbols.append((key, root, rel, current.digest, True))
             continue
         known = index.unreadable.get(key)
         if known is not None and _unchanged(index, key, known[4], known[2:4], now, path):
@@ -101,11 +106,19 @@ def make_plan(index: Index) -> Plan:
             else:
                 index._unsure.add(key)
             if _unchanged(index, key, digest, (size, mtime_ns), now, path):
-                _from_cache(index, key, root, rel, *now, digest, lexical, symbols)
-                if lexical is not None and symbols is None:
-                    plan.symbols.append((key, root, rel, digest, True))
+                index.stats.from_cache += 1
+                if lexical is None or symbols is None:  # read before: binary or minified
+                    index.unreadable[key] = (root, rel, *now, digest)
+                else:
+                    loaded.append(make_record(key, name, root, rel, *now, digest, lexical,
+                                              symbols, index.secret_patterns))
+                    if len(loaded) >= LOADED_BATCH and tables is None:  # queries see these
+                        index._put_many(loaded)
+                        loaded = []
                 continue
         plan.to_read.append((key, root, rel))
+    if tables is None or not index._take_with_tables(loaded, tables):
+        index._put_many(loaded)
     return plan
 
 
@@ -123,17 +136,6 @@ def _unchanged(index: Index, key: str, digest: str, known: tuple[int, int],
     index._dirty = True  # a new stat, or now a sure one
     index._sure_after(key, now[1], read_ns)
     return True
-
-
-def _from_cache(index: Index, key: str, root_index: int, rel: str, size: int, mtime_ns: int,
-                digest: str, lexical: Lexical | None, symbols: Symbols | None) -> None:
-    index.stats.from_cache += 1
-    if lexical is None:  # read before and found binary or minified
-        index.unreadable[key] = (root_index, rel, size, mtime_ns, digest)
-        return
-    root = index.roots[root_index]
-    index._put(make_record(key, (root / rel).as_posix(), root_index, rel, size, mtime_ns, digest,
-                          lexical, symbols, index.secret_patterns), dirty=False)
 
 
 class Builder:
@@ -155,50 +157,33 @@ class Builder:
         plan, index = self.plan, self.index
         index.total = plan.total
         self._report()
-        work = len(plan.to_read) + len(plan.symbols)
+        work = len(plan.to_read)
         workers = build.default_workers() if index.workers is None else index.workers
         use_pool = workers > 0 and work >= POOL_FILES
         index.stats.workers = workers if use_pool else 0
-        two = len(plan.to_read) >= TWO_PASSES or use_pool
+        sketch = work >= SKETCH_FILES or use_pool
         size = POOL_BATCH if use_pool else index_module.BATCH
         executor = (build.pool(workers, index.worker_niceness) if use_pool else
                     concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ren-index"))
         try:
-            await self._passes(executor, two, size)
+            await self._pass(executor, build.lexical_pass if sketch else build.full_pass, size)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _passes(self, executor: concurrent.futures.Executor, two: bool, size: int) -> None:
+    async def _pass(self, executor: concurrent.futures.Executor,
+                    function: Callable[..., list[build.Result]], size: int) -> None:
         loop = asyncio.get_running_loop()
         index, patterns = self.index, self.index.secret_patterns
-
-        def submit(function: Callable[..., list[build.Result]], root: int,
-                   items: list[Any]) -> asyncio.Future[list[build.Result]]:
-            call = functools.partial(function, index.roots[root].as_posix(), patterns, items)
-            return loop.run_in_executor(executor, call)
-
-        first: list[tuple[int, int, asyncio.Future[list[build.Result]]]] = []
-        second: list[tuple[int, asyncio.Future[list[build.Result]]]] = []
-        for root, batch in _batches([(i, rel) for _, i, rel in self.plan.to_read], size):
-            first.append((root, len(batch), submit(
-                build.lexical_pass if two else build.full_pass, root, batch)))
-        for root, batch in _batches([(i, (rel, digest, redact)) for _, i, rel, digest, redact
-                                     in self.plan.symbols], size):
-            second.append((root, submit(build.symbols_pass, root, batch)))
+        futures = [(root, len(batch), loop.run_in_executor(executor, functools.partial(
+            function, index.roots[root].as_posix(), patterns, batch)))
+            for root, batch in _batches([(i, rel) for _, i, rel in self.plan.to_read], size)]
         # Taking results in holds the GIL: in a thread, which hands it back every switch
         # interval, rather than on the loop, which would answer nothing meanwhile.
-        for root, count, future in first:
+        for root, count, future in futures:
             results = await future
             await loop.run_in_executor(None, index.apply, root, results)
             self.done += count
             self._report()
-            if two:  # its parse goes after the words of every file already queued
-                items = [(rel, digest, bool(lexical[6])) for rel, _, _, _, digest, lexical, _
-                         in results if lexical is not None]
-                if items:
-                    second.append((root, submit(build.symbols_pass, root, items)))
-        for root, future in second:
-            await loop.run_in_executor(None, index.apply, root, await future)
 
 
 def _batches(items: list[tuple[int, Any]], size: int) -> list[tuple[int, list[Any]]]:

@@ -32,14 +32,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 7
+VERSION = 9
 
 #: entries per marshal chunk
 CHUNK = 512
 
-#: (size, mtime_ns, sure, digest, lexical, symbols): ``lexical`` None for a file found binary or
-#: minified, ``symbols`` None when the second pass had not run; ``sure``: the stat alone tells
-#: a change (see the module's docstring)
+#: (size, mtime_ns, sure, digest, lexical, symbols): both None for a file found binary or
+#: minified (``records.Lexical``, ``records.Symbols``: parsed or sketched); ``sure``: the stat
+#: alone tells a change (see the module's docstring)
 Entry = tuple[Any, ...]
 
 
@@ -47,12 +47,11 @@ def to_entry(record: FileRecord, sure: bool) -> Entry:
     """A record as the cache holds it (its references are read again on demand)."""
     lexical = (record.language, record.terms, record.length, record.path_terms, record.notes,
                record.kind, 0)
-    symbols = None
-    if record.symbols:
-        # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
-        symbols = (tuple((d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
-                         for d in record.definitions), record.imports,
-                   record.names, record.kind)
+    from ren_lsp.context.records import packed
+
+    definitions, names = packed(record.definitions)
+    symbols = (definitions, record.imports, record.names, record.kind, record.symbols,
+               tuple(names))
     return (record.size, record.mtime_ns, sure, record.digest, lexical, symbols)
 
 
@@ -70,6 +69,11 @@ class DiskCache:
 
     def load(self, root: Path) -> dict[str, Entry]:
         """The entries of ``root`` by relative path ({} when there is no usable cache)."""
+        return self.load_with_tables(root)[0]
+
+    def load_with_tables(self, root: Path) -> tuple[dict[str, Entry], dict[str, Any] | None]:
+        """The entries of ``root``, and the index's tables over all of them when they were
+        saved with them (``save``)."""
         path = self.path(root)
         entries: dict[str, Entry] = {}
         try:
@@ -78,21 +82,27 @@ class DiskCache:
             header = marshal.loads(next(chunks, b""))
             if not isinstance(header, dict) or header.get("version") != VERSION or header.get(
                     "root") != str(root):
-                return {}
+                return {}, None
             for frame in chunks:
                 chunk = marshal.loads(frame)
                 if not isinstance(chunk, dict):
                     raise ValueError("not a chunk of entries")
                 entries.update(chunk)
         except FileNotFoundError:
-            return {}
+            return {}, None
         except (OSError, EOFError, ValueError, TypeError) as exc:
             log.info("context cache %s unreadable (%s): indexing afresh", path, exc)
-            return {}
-        return entries
+            return {}, None
+        tables = header.get("tables")
+        return entries, tables if isinstance(tables, dict) else None
 
-    def save(self, root: Path, entries: Iterable[tuple[str, Entry]]) -> None:
-        """Replace the cache of ``root`` (atomically; a failure is logged, not raised)."""
+    def save(self, root: Path, entries: Iterable[tuple[str, Entry]],
+             tables: dict[str, Any] | None = None) -> None:
+        """Replace the cache of ``root`` (atomically; a failure is logged, not raised).
+
+        ``tables``: the index's document frequencies and field lengths over exactly these
+        entries' records, which a restart that finds every entry unchanged takes as they are.
+        """
         try:
             # Missing parents too are the owner's only (``~/.cache/ren-lsp``); existing ones
             # are the user's and left as they are.
@@ -106,7 +116,8 @@ class DiskCache:
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as file:
-                _write_frame(file, {"version": VERSION, "root": str(root)})
+                _write_frame(file, {"version": VERSION, "root": str(root),
+                                    **({"tables": tables} if tables is not None else {})})
                 chunk: dict[str, Entry] = {}
                 for rel, entry in entries:
                     chunk[rel] = entry

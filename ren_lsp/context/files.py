@@ -22,6 +22,7 @@ import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePath
+from stat import S_ISLNK, S_ISREG
 
 import attrs
 import pathspec
@@ -94,8 +95,12 @@ def secret_spec(extra: Sequence[str] = ()) -> pathspec.GitIgnoreSpec:
 
 def is_secret_file(path: str | PurePath, extra: Sequence[str] = ()) -> bool:
     """Whether ``path`` (relative or absolute) looks like a file of secrets, by its name."""
-    text = PurePath(path).as_posix().lstrip("/")
-    return bool(text) and secret_spec(tuple(extra)).match_file(text)
+    return _is_secret_posix(PurePath(path).as_posix().lstrip("/"), tuple(extra))
+
+
+def _is_secret_posix(text: str, extra: tuple[str, ...]) -> bool:
+    """``is_secret_file`` of a normalized relative posix path (a listing's)."""
+    return bool(text) and secret_spec(extra).match_file(text)
 
 
 def is_default_excluded(rel: str, extra: Sequence[str] = ()) -> bool:
@@ -173,7 +178,7 @@ class RootRules:
         Does not ask git: ``git ls-files`` has filtered the listing, and ``check`` asks it for a
         single file.
         """
-        if is_secret_file(rel, self.extra_secrets):
+        if _is_secret_posix(rel, self.extra_secrets):  # a listing's paths are normalized
             return "secret"
         if is_default_excluded(rel, self.extra_ignores):
             return "excluded"
@@ -323,14 +328,19 @@ def list_files(root: Path, *, extra_ignores: Sequence[str] = (),
 
 
 def _stat_reason(path: Path, root: Path, rules: RootRules) -> str | None:
-    reason = _link_reason(path, root, rules.extra_secrets)
-    if reason:
-        return reason
     try:
-        stat = path.stat()
+        stat = os.lstat(path)  # one call: what a link is not, its own stat says
     except OSError:
         return "unreadable"  # deleted but still tracked, or a dangling entry
-    if not path.is_file():
+    if S_ISLNK(stat.st_mode):
+        reason = _link_reason(path, root, rules.extra_secrets)
+        if reason:
+            return reason
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return "unreadable"
+    if not S_ISREG(stat.st_mode):
         return "not a file"  # a submodule or a nested repository
     if stat.st_size > MAX_FILE_BYTES:
         return "too large"

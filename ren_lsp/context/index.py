@@ -2,9 +2,10 @@
 
 - ``build()`` lists the roots, reuses what is still valid (in memory, else from the disk cache,
   keyed by path, size and modification time, with a content digest when those are unsure), reads
-  the rest off the event loop (``builder.py``: worker processes for a large build, words first
-  and tree-sitter after), and reports progress after each batch. Queries run meanwhile see what
-  is indexed so far, and ``coverage()`` says how much that is.
+  the rest off the event loop (``builder.py``: worker processes for a large build, which
+  sketches definitions and parses on demand, ``ensure_symbols``), and reports progress after
+  each batch. Queries run meanwhile see what is indexed so far, and ``coverage()`` says how much
+  that is.
 - ``update(path, text)`` re-indexes one file (from an open buffer's text, or from disk) and
   ``remove(path)`` forgets one: editor events never cause a rescan.
 - The disk cache (``cache.py``) holds only what was extracted from secret-redacted text.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import logging
 import os
 import threading
@@ -21,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -33,6 +36,7 @@ from ren_lsp.context.records import (
     FileRecord,
     analyse,
     make_record,
+    names_of,
     read_source,
     read_text,
 )
@@ -59,7 +63,7 @@ class IndexStats:
     listed: int = 0
     skipped: dict[str, int] = attrs.Factory(dict)
     builds: int = 0
-    #: files whose definitions the second pass (or a query) read
+    #: files parsed on demand (their definitions had been sketched)
     symbols: int = 0
     #: files whose bytes were hashed to tell whether they changed (their stat was unsure)
     hashed: int = 0
@@ -106,6 +110,7 @@ class Index:
         #: while a build runs: how many files it lists, and whether it runs
         self.total = 0
         self.building = False
+        #: records whose definitions come from a parse (the others' are sketched)
         self.with_symbols = 0
         #: files whose stat cannot tell a change (modified just before they were read)
         self._unsure: set[str] = set()
@@ -184,12 +189,50 @@ class Index:
             self.total_names += sum(record.names.values())
             self.total_path += sum(record.path_terms.values())
             self.total_notes += sum(record.notes.values())
-            for definition in record.definitions:
-                self.defined_in.setdefault(definition.name, set()).add(record.key)
+            for name in names_of(record.definitions):
+                self.defined_in.setdefault(name, set()).add(record.key)
             if old is None:
                 self.graph.add(record)
             else:
                 self.graph.replace(old, record)
+
+    def _put_many(self, records: Sequence[FileRecord]) -> None:
+        """``_put`` of records made from the disk cache (new ones, the cache is up to date
+        with them), their tables updated together."""
+        with self.lock:
+            new = []
+            for record in records:
+                if record.key in self.records:
+                    self._put(record, dirty=False)
+                else:
+                    new.append(record)
+            if not new:
+                return
+            self.version += 1
+            self.records.update((record.key, record) for record in new)
+            for table, field in ((self.df_terms, "terms"), (self.df_names, "names"),
+                                 (self.df_path, "path_terms"), (self.df_notes, "notes")):
+                table.update(itertools.chain.from_iterable(
+                    getattr(record, field).keys() for record in new))
+            self.with_symbols += sum(record.symbols for record in new)
+            self.total_length += sum(record.length for record in new)
+            self.total_names += sum(sum(record.names.values()) for record in new)
+            self.total_path += sum(sum(record.path_terms.values()) for record in new)
+            self.total_notes += sum(sum(record.notes.values()) for record in new)
+            self._link(new)
+
+    def _link(self, records: Sequence[FileRecord]) -> None:
+        """New records' definitions and imports into ``defined_in`` and the graph."""
+        defined_in = self.defined_in
+        for record in records:
+            key = record.key
+            for name in names_of(record.definitions):
+                keys = defined_in.get(name)
+                if keys is None:
+                    defined_in[name] = {key}
+                else:
+                    keys.add(key)
+            self.graph.add(record)
 
     def _drop(self, key: str) -> None:
         with self.lock:
@@ -213,12 +256,12 @@ class Index:
         self.total_names -= sum(record.names.values())
         self.total_path -= sum(record.path_terms.values())
         self.total_notes -= sum(record.notes.values())
-        for definition in record.definitions:
-            keys = self.defined_in.get(definition.name)
+        for name in names_of(record.definitions):
+            keys = self.defined_in.get(name)
             if keys is not None:
                 keys.discard(record.key)
                 if not keys:
-                    del self.defined_in[definition.name]
+                    del self.defined_in[name]
 
     # -- building ------------------------------------------------------------------------------
 
@@ -226,10 +269,10 @@ class Index:
         """List the roots and index what changed since the last build (or the last run).
 
         The work runs off the event loop: in worker processes for a large build (``build.py``),
-        else in one worker thread, a batch at a time, so queries see each batch as it lands.
-        A large build reads every file's words first (lexical search works at once) and parses
-        them with tree-sitter after; ``progress(indexed, total)`` follows the first pass.
-        Concurrent calls run one after the other.
+        else in one worker thread, a batch at a time, so queries see each batch as it lands;
+        ``progress(indexed, total)`` follows it. A large build sketches each file's definitions
+        and leaves their parse to the requests that need it (``ensure_symbols``). Concurrent
+        calls run one after the other.
         """
         loop = asyncio.get_running_loop()
         if self._build_lock is None or self._build_lock[0] is not loop:
@@ -255,17 +298,12 @@ class Index:
         with concurrent.futures.ThreadPoolExecutor(1) as thread:  # called inside a loop
             thread.submit(asyncio.run, self.build(progress)).result()
 
-    def coverage(self) -> tuple[int, int, int]:
-        """(files read so far, files listed, files whose definitions are read so far).
-
-        Outside a build all three count the indexed files (open files outside the roots too).
-        """
+    def coverage(self) -> tuple[int, int]:
+        """(files read so far, files listed); outside a build both count the indexed files
+        (open files outside the roots too)."""
         with self.lock:
             read = len(self.records) + len(self.unreadable)
-            symbols = self.with_symbols + len(self.unreadable)
-            if not self.building:
-                return read, read, symbols
-            return read, max(self.total, read), symbols
+            return read, max(self.total, read) if self.building else read
 
     def _sure_after(self, key: str, mtime_ns: int, read_ns: int) -> None:
         # A write in the same clock tick as the one read would leave the stat unchanged.
@@ -287,22 +325,21 @@ class Index:
                 if read_ns < self._read_at.get(key, 0):
                     continue  # read before the text the index holds now
                 self._read_at[key] = read_ns
-                if lexical is None and symbols is None:
+                if symbols is None:  # binary, minified or unreadable
                     self.stats.parsed += 1
                     self._drop(key)
                     if size >= 0:
                         self.unreadable[key] = (index, rel, size, mtime_ns, digest)
                         self._sure_after(key, mtime_ns, read_ns)
                     continue
-                if lexical is None:  # the second pass over an unchanged file
+                if lexical is None:  # the parse of a file whose words are unchanged
                     if current is None:
                         continue  # removed meanwhile
                     lexical = (current.language, current.terms, current.length,
                                current.path_terms, current.notes, current.kind, 0)
+                    self.stats.symbols += 1
                 else:
                     self.stats.parsed += 1
-                if symbols is not None:
-                    self.stats.symbols += 1
                 self.unreadable.pop(key, None)
                 self._sure_after(key, mtime_ns, read_ns)
                 self._put(make_record(key, (root / rel).as_posix(), index, rel, size, mtime_ns,
@@ -311,8 +348,8 @@ class Index:
         return taken
 
     def ensure_symbols(self, keys: Iterable[str]) -> int:
-        """Read now the definitions of those files the second pass has not reached (a query's
-        candidates during a large build); how many were read."""
+        """Parse now those of these files whose definitions a large build sketched (a query's
+        candidates: their signatures, nesting and line ranges); how many were parsed."""
         with self.lock:
             wanted = [record for key in keys if (record := self.records.get(key)) is not None
                       and not record.symbols and record.root >= 0]
@@ -409,10 +446,40 @@ class Index:
 
     # -- the disk cache ----------------------------------------------------------------------
 
-    def _load_cache(self, index: int) -> dict[str, Entry]:
+    def _load_cache(self, index: int) -> tuple[dict[str, Entry], dict[str, Any] | None]:
         if self.cache is None:
-            return {}
-        return self.cache.load(self.roots[index])
+            return {}, None
+        return self.cache.load_with_tables(self.roots[index])
+
+    def _tables(self, records: int) -> dict[str, Any] | None:
+        """The tables over all records (under the lock), when they are those of one root's
+        ``records`` records only (no open file outside it, no editor buffer): what a restart
+        that finds the cache current takes as they are (``_take_with_tables``)."""
+        if len(self.roots) != 1 or len(self.records) != records:
+            return None
+        return {"records": records, "terms": dict(self.df_terms), "names": dict(self.df_names),
+                "path": dict(self.df_path), "notes": dict(self.df_notes),
+                "totals": (self.total_length, self.total_names, self.total_path,
+                           self.total_notes), "symbols": self.with_symbols}
+
+    def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any]) -> bool:
+        """Take in a restart's records with the tables saved with them, when they are all the
+        records that were saved and the index holds nothing else; whether it could."""
+        with self.lock:
+            if self.records or tables.get("records") != len(records):
+                return False
+            self.version += 1
+            self.records.update((record.key, record) for record in records)
+            # Empty counters take a mapping as a dict does, at C speed.
+            self.df_terms.update(tables["terms"])
+            self.df_names.update(tables["names"])
+            self.df_path.update(tables["path"])
+            self.df_notes.update(tables["notes"])
+            (self.total_length, self.total_names, self.total_path,
+             self.total_notes) = tables["totals"]
+            self.with_symbols = tables["symbols"]
+            self._link(records)
+            return True
 
     def save_cache(self) -> None:
         """Write each root's records to the disk cache (best effort)."""
@@ -423,6 +490,7 @@ class Index:
             records = [r for r in self.records.values() if r.root >= 0 and not r.from_buffer]
             unreadable = list(self.unreadable.items())
             unsure = set(self._unsure)
+            tables = self._tables(len(records))
         per_root: list[list[tuple[str, Entry]]] = [[] for _ in self.roots]
         # Records never change once made: converting them needs no lock.
         for record in records:
@@ -430,7 +498,7 @@ class Index:
         for key, (index, rel, size, mtime_ns, digest) in unreadable:
             per_root[index].append((rel, (size, mtime_ns, key not in unsure, digest, None, None)))
         for root, entries in zip(self.roots, per_root, strict=True):
-            self.cache.save(root, entries)
+            self.cache.save(root, entries, tables)
 
 
 def _resolved(path: Path) -> Path:

@@ -4,17 +4,18 @@
 ranking weighs apart: the body, the definitions' names, the path, and the comments and
 docstrings; and the file's kind (``kinds.py``).
 
-A large build splits that in two passes (``lexical_fields``, then ``symbol_fields``): the first
-only reads, hashes, redacts and counts words, so lexical search works at once; tree-sitter runs
-in the second. The names a file's code uses (``references``) are read on demand: only the
-current file's are ever asked for.
+A large build reads only each file's words and a sketch of its definitions and imports
+(``lexical_fields`` and ``sketch_fields``: regular expressions, no parse); tree-sitter
+(``symbol_fields``) runs on demand, for the files a request ranks highest. The names a file's
+code uses (``references``) are read on demand too: only the current file's are ever asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 from collections import Counter
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterable, Iterator, Sequence, Set
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ class FileRecord:
     size: int
     mtime_ns: int
     language: str
-    definitions: tuple[Definition, ...]
+    #: a ``Definitions`` for files indexed by a build (made when first read)
+    definitions: Sequence[Definition]
     imports: tuple[str, ...]
     #: names the file's code uses (a ``LazyReferences`` for files indexed by a build)
     references: Set[str]
@@ -65,8 +67,87 @@ class FileRecord:
     from_buffer: bool = False
     #: a digest of the file's bytes as read (what the cache compares when the stat is unsure)
     digest: str = ""
-    #: whether ``definitions``, ``imports`` and ``names`` are read yet (the second pass)
+    #: whether ``definitions``, ``imports`` and ``names`` come from a parse (True) or from the
+    #: sketch a large build makes (``sketch.py``: names, lines and imports; no nesting nor ends)
     symbols: bool = True
+
+
+class Definitions(Sequence[Definition]):
+    """A file's definitions, made from their tuples (a worker's, or the cache's still packed
+    by ``marshal``) when first read.
+
+    Most files' definitions are never read one by one: the index only needs their names
+    (``names``), and a restart would otherwise unpack and make 100,000 objects up front.
+    """
+
+    __slots__ = ("_made", "_names", "_raw")
+
+    def __init__(self, raw: Sequence[tuple[Any, ...]] | bytes,
+                 names: Sequence[str] | None = None) -> None:
+        self._raw = raw  # bytes: ``marshal.dumps`` of the tuples, with ``names`` beside
+        self._names = names
+        self._made: tuple[Definition, ...] | None = None
+
+    def made(self) -> tuple[Definition, ...]:
+        """The definitions (made on first use)."""
+        if self._made is None:
+            self._made = tuple(Definition(*d) for d in self.tuples())
+        return self._made
+
+    def names(self) -> Iterable[str]:
+        """The definitions' names, without making them."""
+        if isinstance(self._raw, bytes):
+            return self._names or ()
+        return (d[0] for d in self._raw)
+
+    def tuples(self) -> Sequence[tuple[Any, ...]]:
+        """The definitions as tuples (``name, kind, line, end_line, signature, parent``)."""
+        raw = self._raw
+        if isinstance(raw, bytes):  # two threads may both unpack: the same tuples
+            raw = self._raw = marshal.loads(raw)
+        return raw
+
+    def packed(self) -> tuple[bytes, Sequence[str]]:
+        """The definitions as the cache holds them: packed, and their names."""
+        if isinstance(self._raw, bytes):
+            return self._raw, self._names or ()
+        return marshal.dumps(tuple(self._raw)), tuple(d[0] for d in self._raw)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.made()[index]
+
+    def __iter__(self) -> Iterator[Definition]:
+        return iter(self.made())
+
+    def __len__(self) -> int:
+        if isinstance(self._raw, bytes):
+            return len(self._names or ())
+        return len(self._raw)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Definitions):
+            return tuple(self.tuples()) == tuple(other.tuples())
+        return isinstance(other, tuple) and self.made() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Definitions({len(self._raw)})"
+
+
+def names_of(definitions: Sequence[Definition]) -> Iterable[str]:
+    """The names of a record's definitions (without making them when they are lazy)."""
+    if isinstance(definitions, Definitions):
+        return definitions.names()
+    return (d.name for d in definitions)
+
+
+def packed(definitions: Sequence[Definition]) -> tuple[bytes, Sequence[str]]:
+    """A record's definitions as the cache holds them (``Definitions.packed``)."""
+    if isinstance(definitions, Definitions):
+        return definitions.packed()
+    return marshal.dumps(tuple(_as_tuple(d) for d in definitions)), tuple(
+        d.name for d in definitions)
 
 
 class LazyReferences(Set[str]):
@@ -158,8 +239,10 @@ def count_terms(text: str) -> Counter[str]:
 
 #: what the first pass reads: (language, terms, length, path terms, notes, kind, redactions)
 Lexical = tuple[str, dict[str, int], int, dict[str, int], dict[str, int], str, int]
-#: what the second pass reads: (definitions as tuples, imports, names, kind)
-Symbols = tuple[tuple[tuple[Any, ...], ...], tuple[str, ...], dict[str, int], str]
+#: definitions and imports: (definitions as tuples, imports, names, kind, parsed): ``parsed``
+#: False for a sketch (``sketch_fields``), True for a parse (``symbol_fields``). The cache
+#: holds the definitions packed (``marshal``), with their names in a sixth place.
+Symbols = tuple[Any, ...]
 
 
 def lexical_fields(rel: str, clean: str, redactions: int = 0) -> Lexical:
@@ -173,29 +256,60 @@ def lexical_fields(rel: str, clean: str, redactions: int = 0) -> Lexical:
             dict(notes), file_kind(rel, clean[:2000]), redactions)
 
 
-def symbol_fields(rel: str, clean: str) -> Symbols:
-    """The second pass over a redacted text: definitions and imports (tree-sitter)."""
+def symbol_fields(rel: str, clean: str, kind: str | None = None) -> Symbols:
+    """A redacted text's definitions and imports, parsed (tree-sitter); ``kind``: its
+    ``file_kind`` when already known."""
     symbols = extract(rel, clean, references=False)
-    names = name_terms(d.name for d in symbols.definitions)
-    return (tuple(attrs.astuple(d) for d in symbols.definitions), symbols.imports, dict(names),
-            _kind(rel, clean, symbols.definitions))
+    return (tuple(_as_tuple(d) for d in symbols.definitions), symbols.imports,
+            _names(d.name for d in symbols.definitions),
+            _kind(rel, clean, (d.kind for d in symbols.definitions), kind), True)
+
+
+def sketch_fields(rel: str, clean: str, kind: str | None = None) -> Symbols:
+    """A redacted text's definitions and imports as ``sketch.py`` reads them (no parse); a
+    language it does not know has only the cheap line-based reading, which is then all."""
+    from ren_lsp.context.sketch import sketch
+    from ren_lsp.context.symbols import language_of
+
+    found = sketch(language_of(rel), clean)
+    if found is None:
+        return symbol_fields(rel, clean, kind)
+    definitions, imports = found
+    return (tuple(definitions), tuple(imports), _names(d[0] for d in definitions),
+            _kind(rel, clean, (d[1] for d in definitions), kind), False)
+
+
+@lru_cache(maxsize=100_000)
+def _name_terms(name: str) -> tuple[tuple[str, int], ...]:
+    return tuple(name_terms((name,)).items())
+
+
+def _names(names: Iterable[str]) -> dict[str, int]:
+    """``name_terms`` of definitions' names (they repeat: each is split once)."""
+    terms: dict[str, int] = {}
+    get = terms.get
+    for name in names:
+        for term, count in _name_terms(name):
+            terms[term] = get(term, 0) + count
+    return terms
+
+
+def _as_tuple(definition: Definition) -> tuple[Any, ...]:
+    # Not attrs.astuple: a tuple by hand is many times faster over 100,000 definitions.
+    d = definition
+    return (d.name, d.kind, d.line, d.end_line, d.signature, d.parent)
 
 
 def make_record(key: str, path: str, root: int, rel: str, size: int, mtime_ns: int,
-                digest: str, lexical: Lexical, symbols: Symbols | None,
+                digest: str, lexical: Lexical, symbols: Symbols,
                 secret_patterns: Sequence[str]) -> FileRecord:
-    """A record from its passes' fields (``symbols`` None: the second pass is still to run)."""
-    language, terms, length, path_terms, notes, kind, _ = lexical
-    definitions: tuple[Definition, ...] = ()
-    imports: tuple[str, ...] = ()
-    names: dict[str, int] = {}
-    if symbols is not None:
-        raw, imports, names, kind = symbols
-        definitions = tuple(Definition(*d) for d in raw)
-        imports = tuple(imports)
-    return FileRecord(key, path, root, rel, size, mtime_ns, language, definitions, imports,
+    """A record from a build's fields: its words, and its definitions parsed or sketched."""
+    language, terms, length, path_terms, notes, _, _ = lexical
+    raw, imports, names, kind, parsed = symbols[:5]
+    return FileRecord(key, path, root, rel, size, mtime_ns, language,
+                      Definitions(raw, symbols[5] if len(symbols) > 5 else None), tuple(imports),
                       LazyReferences(path, rel, secret_patterns), terms, names, length,
-                      path_terms, notes, kind, False, digest, symbols is not None)
+                      path_terms, notes, kind, False, digest, parsed)
 
 
 def analyse(key: str, path: str, root: int, rel: str, text: str, size: int, mtime_ns: int,
@@ -212,7 +326,8 @@ def analyse(key: str, path: str, root: int, rel: str, text: str, size: int, mtim
     return FileRecord(key, path, root, rel, size, mtime_ns, symbols.language,
                       symbols.definitions, symbols.imports, symbols.references, dict(terms),
                       dict(names), sum(terms.values()), dict(path_terms), dict(notes),
-                      _kind(rel, clean, symbols.definitions), from_buffer, digest)
+                      _kind(rel, clean, (d.kind for d in symbols.definitions)), from_buffer,
+                      digest)
 
 
 #: what a C or C++ header that only declares defines
@@ -220,10 +335,12 @@ _DECLARATIONS = frozenset({"prototype", "macro", "struct", "union", "enum", "typ
                            "constant", "namespace", "class"})
 
 
-def _kind(rel: str, text: str, definitions: Sequence[Definition]) -> str:
-    kind = file_kind(rel, text[:2000])
+def _kind(rel: str, text: str, definitions: Iterable[str], kind: str | None = None) -> str:
+    """The file's kind; ``definitions``: the kinds of its definitions (read for headers);
+    ``kind``: its ``file_kind`` when already known."""
+    kind = file_kind(rel, text[:2000]) if kind is None else kind
     if kind == kinds.SOURCE and rel.endswith((".h", ".hh", ".hpp", ".hxx")) and all(
-            d.kind in _DECLARATIONS for d in definitions):
+            definition in _DECLARATIONS for definition in definitions):
         return kinds.STUB  # a header that only declares: its implementation is elsewhere
     return kind
 

@@ -1,6 +1,7 @@
-"""Indexing at scale: a large build reads words first and definitions after, in worker
-processes, and ranks exactly as a file-by-file build did; the cache holds across restarts and a
-real `git checkout`, and a change its stat cannot show is caught by the content digest."""
+"""Indexing at scale: a large build reads words and sketches definitions in worker processes,
+parses on demand what a request carries, and ranks as a file-by-file build did; the cache holds
+across restarts and a real `git checkout`, and a change its stat cannot show is caught by the
+content digest."""
 
 from __future__ import annotations
 
@@ -51,21 +52,44 @@ def fields(index: Index) -> dict[str, tuple[object, ...]]:
             for key, r in index.records.items()}
 
 
+def words(index: Index) -> dict[str, tuple[object, ...]]:
+    """What a sketch and a parse share: everything but the definitions' details."""
+    return {key: (r.language, frozenset(r.references), r.terms, list(r.terms), r.length,
+                  r.path_terms, r.notes, r.kind) for key, r in index.records.items()}
+
+
+def tops(index: Index) -> list[list[str]]:
+    return [[r.key for r in ranked[:5]] for ranked in rankings(index)]
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return write_repo(tmp_path / "shop", use_git=True)
 
 
-def test_two_passes_in_worker_processes_rank_as_a_file_by_file_build(
+def test_a_large_build_sketches_definitions_and_ranks_as_a_file_by_file_build(
         root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(builder, "POOL_FILES", 1)  # this small workspace, as a large one is
-    monkeypatch.setattr(builder, "TWO_PASSES", 1)
+    monkeypatch.setattr(builder, "SKETCH_FILES", 1)
     reference = reference_index(root)
     engine = ContextEngine([root], cache_dir=root.parent / "cache", workers=2)
     engine.build_sync()
-    assert engine.stats.workers == 2 and engine.stats.symbols == len(READABLE)
-    assert fields(engine.index) == fields(reference)
-    assert rankings(engine.index) == rankings(reference)
+    index = engine.index
+    assert engine.stats.workers == 2 and engine.stats.parsed == len(READABLE) + 1
+    assert index.with_symbols < len(READABLE)  # sketched, not parsed
+    assert words(index) == words(reference)
+    assert index.defined_in.keys() == reference.defined_in.keys()
+    assert tops(index) == tops(reference)
+    money = index.records["app/money.py"]
+    assert not money.symbols and money.definitions[0].line == money.definitions[0].end_line
+    assert engine.query(question="how is an amount rounded to whole cents").files[
+        0].path == "app/money.py"
+    money = index.records["app/money.py"]  # a candidate of that request: parsed now
+    assert money.symbols and money.definitions == reference.records["app/money.py"].definitions
+    assert engine.stats.symbols > 0
+    index.ensure_symbols(list(index.records))
+    assert fields(index) == fields(reference) and rankings(index) == rankings(reference)
+    index.save_cache()
     warm = ContextEngine([root], cache_dir=root.parent / "cache", workers=2)
     warm.build_sync()  # a restart: everything from the cache, references read on demand
     assert warm.stats.parsed == 0 and warm.stats.from_cache == len(READABLE) + 1
@@ -82,21 +106,21 @@ def test_references_are_read_when_asked_from_the_redacted_text(root: Path) -> No
     assert "round_cents" in record.references and set(record.references) == expected
 
 
-def test_a_query_during_the_second_pass_reads_its_candidates_definitions(root: Path) -> None:
+def test_a_query_midway_through_a_large_build_says_so_and_parses_its_candidates(
+        root: Path) -> None:
     index = Index([root])
-    for rel in list_files(root).files:  # the first pass only, as midway through a large build
+    listed = list_files(root).files
+    for rel in listed[: len(listed) // 2]:  # half the files, as midway through a large build
         [result] = builder.build.lexical_pass(root.as_posix(), (), [rel])
         index.apply(0, [result])
-    assert index.with_symbols == 0 and "round_cents" not in index.defined_in
     engine = ContextEngine([root], use_cache=False)
     engine.index = index
-    index.building, index.total = True, len(READABLE) + 1
-    result = engine.query(question="how is an amount rounded to whole cents")
-    assert result.files[0].path == "app/money.py"
-    assert "round_cents" in index.defined_in  # read on demand for the candidates
-    assert 0 < result.with_symbols < result.total
-    assert result.coverage_note() == (f"indexed {result.total} files, the definitions of "
-                                      f"{result.with_symbols} so far")
+    index.building, index.total = True, len(listed)
+    before = index.with_symbols
+    result = engine.query(question="where is the database url read")
+    assert result.partial and result.indexed == len(listed) // 2 < result.total
+    assert result.coverage_note() == f"indexed {result.indexed} of {result.total} files so far"
+    assert index.with_symbols > before  # the candidates, parsed on demand
 
 
 def test_a_git_checkout_of_another_branch_is_never_served_stale(root: Path) -> None:
@@ -163,3 +187,27 @@ def test_a_result_read_before_a_save_never_replaces_the_saved_text(root: Path) -
     index.apply(0, [old])  # the worker's older batch arrives
     assert "refund_everything" in index.defined_in
     assert "refund" in index.records[rel].terms
+
+
+def tables(index: Index) -> tuple[object, ...]:
+    return (dict(index.df_terms), dict(index.df_names), dict(index.df_path),
+            dict(index.df_notes), index.total_length, index.total_names, index.total_path,
+            index.total_notes, index.with_symbols, {k: set(v) for k, v in index.defined_in.items()})
+
+
+def test_a_restart_takes_the_saved_tables_only_when_they_are_still_true(root: Path) -> None:
+    cache = root.parent / "cache"
+    ContextEngine([root], cache_dir=cache).build_sync()
+    fresh = ContextEngine([root], use_cache=False)
+    fresh.build_sync()
+    warm = ContextEngine([root], cache_dir=cache)
+    warm.build_sync()  # every file unchanged: the tables as saved
+    assert warm.stats.parsed == 0 and tables(warm.index) == tables(fresh.index)
+    path = root / "app" / "money.py"
+    path.write_text(FILES["app/money.py"] + "\ndef round_dimes(x):\n    return x\n")
+    changed = ContextEngine([root], cache_dir=cache)
+    changed.build_sync()  # one file changed: the tables counted again, with its new words
+    fresh = ContextEngine([root], use_cache=False)
+    fresh.build_sync()
+    assert changed.stats.parsed == 1 and tables(changed.index) == tables(fresh.index)
+    assert changed.index.defined_in["round_dimes"] == {"app/money.py"}
