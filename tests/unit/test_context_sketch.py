@@ -218,3 +218,12 @@ def test_on_any_python_module_the_sketch_names_what_a_parse_names(
         statements: list[list[str]]) -> None:
     text = "\n".join(line for statement in statements for line in statement) + "\n"
     assert sketched("m.py", text) == parsed("m.py", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Za-z_$][A-Za-z0-9_$]{0,20}", fullmatch=True), max_size=12))
+def test_the_names_field_of_a_sketch_is_name_terms(names: list[str]) -> None:
+    from ren_lsp.context.records import _names
+    from ren_lsp.context.terms import name_terms
+
+    assert list(_names(names).items()) == list(name_terms(names).items())
