@@ -77,8 +77,11 @@ def context_for(workspace: Path, question: str, settings: Settings | None = None
     finally:
         if shown is not None:
             shown.done()
-    return engine.query(question=question, current=current, selection=selection,
-                        budget=budget)
+    result = engine.query(question=question, current=current, selection=selection,
+                          budget=budget)
+    if engine.index.changed_since_saved:  # files parsed for this request: the next one reuses
+        engine.index.save_cache()
+    return result
 
 
 def run_context(args: argparse.Namespace, settings: Settings) -> int:

@@ -491,6 +491,11 @@ class Index:
             self._link(records)
             return True
 
+    @property
+    def changed_since_saved(self) -> bool:
+        """Whether records changed since the cache was written (files parsed on demand)."""
+        return self._dirty and self.cache is not None
+
     def save_cache(self) -> None:
         """Write each root's records to the disk cache (best effort)."""
         if self.cache is None:

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 DEBOUNCE = 0.3
 #: a large build's worker processes run this much below the server: requests come first
 WORKER_NICENESS = 5
+#: seconds after a request parsed files on demand before the cache is written with them
+SAVE_DELAY = 20.0
 #: the third generation's threshold while a build runs: no automatic full collection
 NO_FULL_COLLECTION = 2**31 - 1
 
@@ -80,6 +82,7 @@ class Indexing:
         self.task: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._builds: set[asyncio.Task[None]] = set()
+        self._save: asyncio.TimerHandle | None = None
         self._collector = QuietCollector()
         from ren_lsp.lsp.output import state_dir
 
@@ -260,9 +263,27 @@ class Indexing:
         open_files = [p for u in list(self.ls.workspace.text_documents)
                       if u != uri and (p := uri_path(u)) is not None and not self._ours(p)]
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+            result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(
                 self.engine.query, question=question, current=current, selection=selection,
                 open_files=open_files))
         except Exception:
             log.exception("building the context failed; sending the request without it")
             return None
+        self._save_later()
+        return result
+
+    def _save_later(self) -> None:
+        """Write the cache a while after requests parsed files on demand (once for many), so
+        that a restart does not parse them again; a build writes it anyway."""
+        if self.engine is None or not self.engine.index.changed_since_saved or (
+                self._save is not None):
+            return
+        loop = asyncio.get_running_loop()
+
+        def save() -> None:
+            self._save = None
+            if self.engine is not None and (self.task is None or self.task.done()):
+                index = self.engine.index
+                loop.run_in_executor(None, index.save_cache)
+
+        self._save = loop.call_later(SAVE_DELAY, save)

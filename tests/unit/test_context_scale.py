@@ -211,3 +211,18 @@ def test_a_restart_takes_the_saved_tables_only_when_they_are_still_true(root: Pa
     fresh.build_sync()
     assert changed.stats.parsed == 1 and tables(changed.index) == tables(fresh.index)
     assert changed.index.defined_in["round_dimes"] == {"app/money.py"}
+
+
+def test_files_parsed_for_a_command_line_request_are_cached_for_the_next(
+        root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ren_lsp.context.cli import context_for
+
+    monkeypatch.setattr(builder, "SKETCH_FILES", 1)  # as a large workspace is built
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = context_for(root, "how is an amount rounded to whole cents")
+    assert result.files[0].path == "app/money.py"
+    again = ContextEngine([root])  # the next command: its build reads the cache only
+    again.build_sync()
+    assert again.stats.parsed == 0
+    assert again.index.records["app/money.py"].symbols  # parsed by the first, not sketched
+    assert not all(record.symbols for record in again.index.records.values())
