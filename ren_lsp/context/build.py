@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import multiprocessing
-import multiprocessing.connection
 import os
 import sys
 import threading
@@ -110,6 +108,8 @@ def _worker_started(niceness: int) -> None:
             os.nice(niceness)
     # A server that ends at once (the editor's ``exit``, a kill) cannot shut its pool down:
     # a worker left waiting for work would live on, so it ends when its parent does.
+    import multiprocessing
+
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True,
@@ -118,6 +118,8 @@ def _worker_started(niceness: int) -> None:
 
 def _end_with(sentinel: int) -> None:
     """End this worker process as soon as ``sentinel`` (its parent's) says the parent ended."""
+    import multiprocessing.connection
+
     multiprocessing.connection.wait([sentinel])
     os._exit(0)
 
@@ -143,6 +145,8 @@ def pool(workers: int, niceness: int = 0) -> concurrent.futures.Executor:
     workers need only this module, and a main module without an ``if __name__`` guard (a
     console script's, ``python -m ren_lsp``) would start a second program in each.
     """
+    import multiprocessing  # only a large build needs it (a restart imports less)
+
     context: Any = multiprocessing.get_context("spawn")
     executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                       initializer=_worker_started,

@@ -94,6 +94,9 @@ class Graph:
         self._by_name: dict[str, set[str]] = {}  # last part of the module path -> keys
         self._by_folder: dict[str, set[str]] = {}  # name of the folder a file is in -> keys
         self._by_import_key: dict[str, set[str]] = {}  # word of an import -> importer keys
+        #: files added whose imports are not in ``_by_import_key`` yet: splitting every file's
+        #: imports into words waits for the first ``importers_of`` (a restart needs none)
+        self._pending: list[Node] = []
         self._resolved: dict[str, frozenset[str]] = {}
         #: (root, folder of a go.mod) -> its module path
         self._go_modules: dict[tuple[int, str], str] = {}
@@ -103,7 +106,7 @@ class Graph:
         self._by_rel[(node.root, node.rel)] = node.key
         self._by_name.setdefault(module_path(node.rel).rpartition("/")[2], set()).add(node.key)
         self._by_folder.setdefault(_folder_name(node.rel), set()).add(node.key)
-        self._add_imports(node)
+        self._pending.append(node)
         self._read_go_mod(node)
         self._resolved.clear()
 
@@ -123,6 +126,7 @@ class Graph:
 
     def replace(self, old: Node, new: Node) -> None:
         """A file's content changed: only its own imports need resolving again."""
+        self._take_pending()
         for key in import_keys(old.imports):
             _discard(self._by_import_key, key, old.key)
         self._add_imports(new)
@@ -131,11 +135,17 @@ class Graph:
             self._read_go_mod(new)
             self._resolved.clear()
 
+    def _take_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for node in pending:
+            self._add_imports(node)
+
     def _add_imports(self, node: Node) -> None:
         for key in import_keys(node.imports):
             self._by_import_key.setdefault(key, set()).add(node.key)
 
     def remove(self, node: Node) -> None:
+        self._take_pending()
         self._by_rel.pop((node.root, node.rel), None)
         _discard(self._by_name, module_path(node.rel).rpartition("/")[2], node.key)
         _discard(self._by_folder, _folder_name(node.rel), node.key)
@@ -170,6 +180,7 @@ class Graph:
             module = self._go_import_path(node)
             if module:
                 words.add(module.rpartition("/")[2])
+        self._take_pending()
         for word in words:
             candidates |= self._by_import_key.get(word, set())
         candidates.discard(key)
