@@ -7,8 +7,10 @@ Nothing here talks to the editor; the edit service (``lsp/edits.py``) uses it.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from lsprotocol import types
+if TYPE_CHECKING:  # importing lsprotocol's types takes ~0.35 s: the command line needs none
+    from lsprotocol import types
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[^\n`]*\n", re.MULTILINE)
 
@@ -102,6 +104,8 @@ class TrackedRange:
         start, end = self.range.start, self.range.end
         if last < start.line:
             delta = new_text.count("\n") - (last - first)
+            from lsprotocol import types
+
             self.range = types.Range(
                 start=types.Position(line=start.line + delta, character=start.character),
                 end=types.Position(line=end.line + delta, character=end.character))
