@@ -206,18 +206,19 @@ class Index:
             else:
                 self.graph.replace(old, record)
 
-    def _put_many(self, records: Sequence[FileRecord]) -> None:
-        """``_put`` of records made from the disk cache (new ones, the cache is up to date
-        with them), their tables updated together."""
+    def _put_many(self, records: Sequence[FileRecord], *, dirty: bool = False) -> None:
+        """``_put`` of many records, the tables of the new ones updated together; ``dirty``:
+        they are not in the disk cache (not made from it)."""
         with self.lock:
             new = []
             for record in records:
                 if record.key in self.records:
-                    self._put(record, dirty=False)
+                    self._put(record, dirty=dirty)
                 else:
                     new.append(record)
             if not new:
                 return
+            self._dirty = self._dirty or dirty
             self.version += 1
             self.records.update((record.key, record) for record in new)
             for table, field in ((self.df_terms, "terms"), (self.df_names, "names"),
@@ -324,8 +325,8 @@ class Index:
 
     def apply(self, index: int, results: Iterable[Result]) -> int:
         """Take a batch of a pass's results (``build.py``) into the index; how many were new."""
-        root = self.roots[index]
-        taken = 0
+        base = self.roots[index].as_posix()
+        made: list[FileRecord] = []  # taken in together: one update of each table
         with self.lock:
             for rel, size, mtime_ns, read_ns, digest, lexical, symbols in results:
                 key = self.key_for(index, rel)
@@ -352,10 +353,10 @@ class Index:
                     self.stats.parsed += 1
                 self.unreadable.pop(key, None)
                 self._sure_after(key, mtime_ns, read_ns)
-                self._put(make_record(key, (root / rel).as_posix(), index, rel, size, mtime_ns,
-                                      digest, lexical, symbols, self.secret_patterns))
-                taken += 1
-        return taken
+                made.append(make_record(key, f"{base}/{rel}", index, rel, size, mtime_ns, digest,
+                                        lexical, symbols, self.secret_patterns))
+            self._put_many(made, dirty=True)
+        return len(made)
 
     def ensure_symbols(self, keys: Iterable[str]) -> int:
         """Parse now those of these files whose definitions a large build sketched (a query's
