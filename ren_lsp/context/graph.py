@@ -96,7 +96,7 @@ class Graph:
         self._by_import_key: dict[str, set[str]] = {}  # word of an import -> importer keys
         #: files added whose imports are not in ``_by_import_key`` yet: splitting every file's
         #: imports into words waits for the first ``importers_of`` (a restart needs none)
-        self._pending: list[Node] = []
+        self._pending: dict[str, Node] = {}
         self._resolved: dict[str, frozenset[str]] = {}
         #: (root, folder of a go.mod) -> its module path
         self._go_modules: dict[tuple[int, str], str] = {}
@@ -106,7 +106,7 @@ class Graph:
         self._by_rel[(node.root, node.rel)] = node.key
         self._by_name.setdefault(module_path(node.rel).rpartition("/")[2], set()).add(node.key)
         self._by_folder.setdefault(_folder_name(node.rel), set()).add(node.key)
-        self._pending.append(node)
+        self._pending[node.key] = node
         self._read_go_mod(node)
         self._resolved.clear()
 
@@ -126,18 +126,20 @@ class Graph:
 
     def replace(self, old: Node, new: Node) -> None:
         """A file's content changed: only its own imports need resolving again."""
-        self._take_pending()
-        for key in import_keys(old.imports):
-            _discard(self._by_import_key, key, old.key)
-        self._add_imports(new)
+        if self._pending.pop(old.key, None) is not None:
+            self._pending[new.key] = new  # its words were never indexed: nothing to undo
+        else:
+            for key in import_keys(old.imports):
+                _discard(self._by_import_key, key, old.key)
+            self._add_imports(new)
         self._resolved.pop(new.key, None)
         if new.rel.rpartition("/")[2] == "go.mod":  # every Go import may resolve differently
             self._read_go_mod(new)
             self._resolved.clear()
 
     def _take_pending(self) -> None:
-        pending, self._pending = self._pending, []
-        for node in pending:
+        pending, self._pending = self._pending, {}
+        for node in pending.values():
             self._add_imports(node)
 
     def _add_imports(self, node: Node) -> None:
@@ -145,12 +147,13 @@ class Graph:
             self._by_import_key.setdefault(key, set()).add(node.key)
 
     def remove(self, node: Node) -> None:
-        self._take_pending()
+        indexed = self._pending.pop(node.key, None) is None
         self._by_rel.pop((node.root, node.rel), None)
         _discard(self._by_name, module_path(node.rel).rpartition("/")[2], node.key)
         _discard(self._by_folder, _folder_name(node.rel), node.key)
-        for key in import_keys(node.imports):
-            _discard(self._by_import_key, key, node.key)
+        if indexed:
+            for key in import_keys(node.imports):
+                _discard(self._by_import_key, key, node.key)
         if node.rel.rpartition("/")[2] == "go.mod":
             self._go_modules.pop((node.root, node.rel.rpartition("/")[0]), None)
         self._resolved.clear()

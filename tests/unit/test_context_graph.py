@@ -59,3 +59,22 @@ def test_a_go_module_root_package_resolves_and_is_found_importing(tmp_path: Path
     (tmp_path / "go.mod").write_text("module example.com/other\n")
     engine.update(tmp_path / "go.mod")
     assert graph.imports_of("examples/main.go") == set()
+
+
+def test_who_imports_a_file_follows_edits_made_before_the_first_question(
+        tmp_path: Path) -> None:
+    """The words of the imports are indexed at the first ``importers_of``: a file changed or
+    removed before that is found by its new imports only, and a removed one not at all."""
+    engine = index_of(tmp_path, {"money.py": "", "tax.py": "",
+                                 "billing.py": "import money\n", "report.py": "import tax\n"})
+    (tmp_path / "billing.py").write_text("import tax\n", encoding="utf-8")
+    engine.update(tmp_path / "billing.py")  # edited before anything asked the graph
+    (tmp_path / "report.py").unlink()
+    engine.remove(tmp_path / "report.py")
+    graph = engine.index.graph
+    assert graph.importers_of("tax.py") == {"billing.py"}
+    assert graph.importers_of("money.py") == set()
+    (tmp_path / "billing.py").write_text("import money\n", encoding="utf-8")
+    engine.update(tmp_path / "billing.py")  # and after: the indexed words are replaced
+    assert graph.importers_of("money.py") == {"billing.py"}
+    assert graph.importers_of("tax.py") == set()
