@@ -11,7 +11,6 @@ batch as it lands and requests are answered between them.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import functools
 import os
@@ -152,18 +151,44 @@ class Builder:
         if self.progress is not None:
             self.progress(self.done, self.plan.total)
 
+    def workers(self) -> int:
+        """How many worker processes the plan's work takes (0: this process does it)."""
+        index = self.index
+        workers = build.default_workers() if index.workers is None else index.workers
+        return workers if workers > 0 and len(self.plan.to_read) >= POOL_FILES else 0
+
+    def _function(self, use_pool: bool) -> Callable[..., list[build.Result]]:
+        sketch = len(self.plan.to_read) >= SKETCH_FILES or use_pool
+        return build.lexical_pass if sketch else build.full_pass
+
+    def run_here(self) -> None:
+        """``run`` in the calling thread, for a plan that needs no worker process (a command
+        line's build: no event loop to keep answering)."""
+        from ren_lsp.context import index as index_module
+
+        plan, index = self.plan, self.index
+        index.total = plan.total
+        index.stats.workers = 0
+        self._report()
+        function = self._function(False)
+        for root, batch in _batches_of(plan.to_read, index_module.BATCH):
+            index.apply(root, function(index.roots[root].as_posix(), index.secret_patterns,
+                                       batch))
+            self.done += len(batch)
+            self._report()
+
     async def run(self) -> None:
         """Read what the plan says, reporting progress after each batch."""
+        import asyncio
+
         from ren_lsp.context import index as index_module
 
         plan, index = self.plan, self.index
         index.total = plan.total
         self._report()
-        work = len(plan.to_read)
-        workers = build.default_workers() if index.workers is None else index.workers
-        use_pool = workers > 0 and work >= POOL_FILES
-        index.stats.workers = workers if use_pool else 0
-        sketch = work >= SKETCH_FILES or use_pool
+        workers = self.workers()
+        use_pool = workers > 0
+        index.stats.workers = workers
         size = POOL_BATCH if use_pool else index_module.BATCH
         # Starting the workers (spawning each, sending it its start-up data) takes ~100 ms:
         # off the event loop, which answers requests meanwhile.
@@ -171,12 +196,14 @@ class Builder:
                         None, build.pool, workers, index.worker_niceness) if use_pool else
                     concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ren-index"))
         try:
-            await self._pass(executor, build.lexical_pass if sketch else build.full_pass, size)
+            await self._pass(executor, self._function(use_pool), size)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
 
     async def _pass(self, executor: concurrent.futures.Executor,
                     function: Callable[..., list[build.Result]], size: int) -> None:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         index, patterns = self.index, self.index.secret_patterns
         futures: list[tuple[int, int, asyncio.Future[list[build.Result]]]] = []

@@ -13,17 +13,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -40,6 +40,9 @@ from ren_lsp.context.records import (
     read_source,
     read_text,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["BATCH", "FileRecord", "Index", "IndexStats", "read_text"]
 
@@ -285,6 +288,8 @@ class Index:
         and leaves their parse to the requests that need it (``ensure_symbols``). Concurrent
         calls run one after the other.
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         if self._build_lock is None or self._build_lock[0] is not loop:
             self._build_lock = (loop, asyncio.Lock())
@@ -300,14 +305,29 @@ class Index:
             self.stats.builds += 1
 
     def build_sync(self, progress: Progress | None = None) -> None:
-        """``build`` for callers without an event loop (the CLI, benchmarks)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(self.build(progress))
+        """``build`` for callers without an event loop (the CLI, benchmarks): a build that
+        needs no worker process runs in this thread, without asyncio (which a command line
+        that finds its cache current then never imports)."""
+        if _loop_running():
+            import asyncio
+
+            with concurrent.futures.ThreadPoolExecutor(1) as thread:  # called inside a loop
+                thread.submit(asyncio.run, self.build(progress)).result()
             return
-        with concurrent.futures.ThreadPoolExecutor(1) as thread:  # called inside a loop
-            thread.submit(asyncio.run, self.build(progress)).result()
+        self.building = True
+        try:
+            builder = Builder(self, make_plan(self), progress)
+            if builder.workers():
+                import asyncio
+
+                asyncio.run(builder.run())
+            else:
+                builder.run_here()
+            if self._dirty:
+                self.save_cache()
+        finally:
+            self.building = False
+        self.stats.builds += 1
 
     def coverage(self) -> tuple[int, int]:
         """(files read so far, files listed); outside a build both count the indexed files
@@ -515,6 +535,18 @@ class Index:
             per_root[index].append((rel, (size, mtime_ns, key not in unsure, digest, None, None)))
         for root, entries in zip(self.roots, per_root, strict=True):
             self.cache.save(root, entries, tables)
+
+
+def _loop_running() -> bool:
+    """Whether this thread runs an event loop (none can without asyncio imported)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _resolved(path: Path) -> Path:
