@@ -32,10 +32,9 @@ _PY_CONSTANT = re.compile(r"\n([A-Za-z_]\w*)[ \t]*(?::[^=\n]*=(?!=)|:[ \t]*[^\s=
                           re.MULTILINE)
 _PY_COMMENT = re.compile(r"#[^\n]*")
 _PY_NOT_CONSTANTS = frozenset({"else", "try", "finally"})
-_PY_IMPORT = re.compile(r"import[ \t]+(\([^)]*\)|(?:[^\n#;\\]|\\\n)+)")
+_PY_IMPORT = re.compile(r"import[ \t]+(\([^)]{0,3000}\)|(?:[^\n#;\\]|\\\n)+)")
 _PY_FROM = re.compile(r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+")
 #: what may stand before a string's opening quotes on its line: a docstring, an argument, …
-_OPENS_STRING = re.compile(r"(?:.*[=(\[,:]|.*\breturn|)[ \t]*(?i:[rbuf]{0,2})")
 
 _JS_DEFS = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:async[ \t]+)?"
@@ -56,22 +55,23 @@ _NOT_METHODS = frozenset({"if", "for", "while", "switch", "catch", "function", "
                           "super", "else", "do", "try", "new", "typeof"})
 
 _GO_DEFS = re.compile(
-    r"^func[ \t]+([A-Za-z_]\w*)|^func[ \t]*\([^)]*\)[ \t]*([A-Za-z_]\w*)"
-    r"|^(type|const|var)[ \t]+([A-Za-z_]\w*)|^(type|const|var)[ \t]*\(\n(.*?)^\)",
-    re.MULTILINE | re.DOTALL)
-_GO_IMPORTS = re.compile(r"^import[ \t]+(?:[\w.]+[ \t]+)?\"([^\"\n]+)\"|^import[ \t]*\((.*?)^\)",
-                         re.MULTILINE | re.DOTALL)
+    r"^func[ \t]+([A-Za-z_]\w*)|^func[ \t]*\([^)\n]*\)[ \t]*([A-Za-z_]\w*)"
+    r"|^(type|const|var)[ \t]+([A-Za-z_]\w*)"
+    r"|^(type|const|var)[ \t]*\(\n((?:[^\n]*\n){0,300}?)\)", re.MULTILINE)
+_GO_IMPORTS = re.compile(r"^import[ \t]+(?:[\w.]+[ \t]+)?\"([^\"\n]+)\""
+                         r"|^import[ \t]*\(((?:[^\n]*\n){0,300}?)\)", re.MULTILINE)
 _GO_SPEC = re.compile(r"^[ \t]*(?:[\w.]+[ \t]+)?\"([^\"\n]+)\"", re.MULTILINE)
 _GO_BLOCK_NAME = re.compile(r"^([ \t]*)([A-Za-z_]\w*)", re.MULTILINE)
 
 _RUST_DEFS = re.compile(
-    r"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?(?:(?:async|const|unsafe|extern(?:[ \t]+\"\w+\")?)"
+    r"^[ \t]*(?:pub(?:\([^)\n]*\))?[ \t]+)?(?:(?:async|const|unsafe|extern(?:[ \t]+\"\w+\")?)"
     r"[ \t]+)*(fn|struct|enum|union|trait|type|mod|const|static)[ \t]+([A-Za-z_]\w*)"
     r"|^[ \t]*macro_rules![ \t]*([A-Za-z_]\w*)"
-    r"|^[ \t]*(?:unsafe[ \t]+)?impl\b(?:[ \t]*<[^>\n]*>)?[ \t]+(?:[\w:<>, ]+?[ \t]+for[ \t]+)?"
+    r"|^[ \t]*(?:unsafe[ \t]+)?impl\b(?:[ \t]*<[^>\n]*>)?[ \t]+"
+    r"(?:[\w:<>, ]{1,120}?[ \t]+for[ \t]+)?"
     r"([\w:]+(?:<[^{\n]*>)?)", re.MULTILINE)
-_RUST_IMPORTS = re.compile(r"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+([^;]+);"
-                           r"|^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?mod[ \t]+(\w+)[ \t]*;",
+_RUST_IMPORTS = re.compile(r"^[ \t]*(?:pub(?:\([^)\n]*\))?[ \t]+)?use[ \t]+([^;]{1,1000});"
+                           r"|^[ \t]*(?:pub(?:\([^)\n]*\))?[ \t]+)?mod[ \t]+(\w+)[ \t]*;",
                            re.MULTILINE)
 _RUST_KINDS = {"fn": "function", "union": "struct", "const": "constant", "static": "constant",
                "mod": "module"}
@@ -81,7 +81,8 @@ _JAVA_DEFS = re.compile(
     r"[ \t]+)*(class|interface|enum|record|@interface)[ \t]+([A-Za-z_]\w*)"
     r"|^[ \t]+(?![ \t]|(?:return|new|throw|else|case)\b)"
     r"(?:(?:public|private|protected|static|final|abstract|synchronized|native|default)"
-    r"[ \t]+)*(?:<[^>\n]*>[ \t]+)?[\w<>\[\],.? ]+?[ \t]+([A-Za-z_]\w*)[ \t]*\([^;{]*?\)"
+    r"[ \t]+)*(?:<[^>\n]*>[ \t]+)?[\w<>\[\],.? ]{1,120}?[ \t]+([A-Za-z_]\w*)[ \t]*"
+    r"\([^;{]{0,300}?\)"
     r"[ \t\w,.]*[{;]", re.MULTILINE)
 _JAVA_IMPORTS = re.compile(r"^[ \t]*import[ \t]+(?:static[ \t]+)?([\w.*]+)[ \t]*;", re.MULTILINE)
 _JAVA_KINDS = {"record": "class", "@interface": "interface"}
@@ -90,12 +91,39 @@ _C_DEFS = re.compile(
     r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)"
     r"|^[ \t]*(?:typedef[ \t]+)?(struct|union|enum|class)[ \t]+([A-Za-z_]\w*)[ \t]*[:{\n]"
     r"|^[ \t]*namespace[ \t]+([A-Za-z_]\w*)"
-    r"|^[ \t]*typedef\b[^;{]*?\b([A-Za-z_]\w*)[ \t]*;"
+    r"|^[ \t]*typedef\b[^;{]{0,300}?\b([A-Za-z_]\w*)[ \t]*;"
     r"|^[ \t]*(?![ \t]|(?:return|else|if|while|for|switch|typedef|delete|throw|case|new|goto)\b)"
-    r"[A-Za-z_][\w \t*&:<>,]*?"
-    r"[ \t*&]([A-Za-z_][\w:~]*)[ \t]*\([^;{]*?\)[ \t]*(?:const[ \t]*)?(;|\{|\n)",
+    r"[A-Za-z_][\w \t*&:<>,]{0,120}?"
+    r"[ \t*&]([A-Za-z_][\w:~]*)[ \t]*\([^;{]{0,300}?\)[ \t]*(?:const[ \t]*)?(;|\{|\n)",
     re.MULTILINE)
 _C_IMPORTS = re.compile(r"^[ \t]*#[ \t]*include[ \t]*([<\"][^>\"\n]+[>\"])", re.MULTILINE)
+
+
+#: how far back (or on) a line is searched from a match: its start, its signature; no line
+#: of code is longer, and a bound keeps a huge single line from making the search quadratic
+_LINE_WINDOW = 400
+
+
+def _line_start(text: str, offset: int) -> int | None:
+    """Where the line of ``offset`` starts, or None when that is over ``_LINE_WINDOW`` back."""
+    newline = text.rfind("\n", max(0, offset - _LINE_WINDOW), offset)
+    if newline >= 0:
+        return newline + 1
+    return 0 if offset <= _LINE_WINDOW else None
+
+
+def _opens_string(text: str, line: int | None, start: int) -> bool:
+    """Whether triple quotes at ``start`` can open a string: at a line's start, or after
+    ``=``, ``(``, ``[``, ``,``, ``:`` or ``return`` (with a string prefix such as ``r``)."""
+    head = text[start - _LINE_WINDOW if line is None else line:start].rstrip(" \t")
+    bare = head.rstrip("rbufRBUF")
+    if len(head) - len(bare) > 2:
+        return False
+    bare = bare.rstrip(" \t")
+    if not bare:
+        return line is not None
+    return bare[-1] in "=([,:" or (bare.endswith("return") and not (
+        bare[-7:-6].isalnum() or bare[-7:-6] == "_"))
 
 
 def sketch(language: str, text: str) -> tuple[list[Sketched], list[str]] | None:
@@ -110,15 +138,17 @@ def _definitions(text: str, found: list[tuple[int, str, str]], *,
     """(offset of the match, or of its line's start when ``at_line``, name, kind) -> sketched
     definitions, in order of their lines, one per (name, line), with their line as signature."""
     out: dict[tuple[str, int], Sketched] = {}
-    count, find, rfind = text.count, text.find, text.rfind
+    count, find = text.count, text.find
     offset_seen = line = 0
     found.sort()
     for offset, name, kind in found:
-        start = offset if at_line else rfind("\n", 0, offset) + 1
+        start = offset if at_line else _line_start(text, offset)
+        if start is None:
+            start = offset - _LINE_WINDOW
         line += count("\n", offset_seen, start)  # the offsets only grow: count what is new
         offset_seen = start
-        end = find("\n", start)
-        head = text[start:end if end >= 0 else len(text)].strip()
+        end = find("\n", start, start + _LINE_WINDOW)
+        head = text[start:end if end >= 0 else start + _LINE_WINDOW].strip()
         if kind != "constant":
             head = head.rstrip("{:= ")
         if len(head) > SIGNATURE_CHARS:
@@ -137,8 +167,7 @@ def _triple_quoted(text: str) -> list[int]:
     while double >= 0 or single >= 0:
         start = double if single < 0 or 0 <= double < single else single
         delimiter = text[start:start + 3]
-        line = text.rfind("\n", 0, start) + 1
-        if _OPENS_STRING.fullmatch(text, line, start):
+        if _opens_string(text, _line_start(text, start), start):
             end = text.find(delimiter, start + 3)
             position = len(text) if end < 0 else end + 3
             spans += (start, position)
@@ -162,7 +191,9 @@ def _python(text: str) -> tuple[list[Sketched], list[str]]:
     for m in itertools.chain(*(pattern.finditer(text) for pattern in _PY_DEFS)):
         # then its line must begin there
         start = m.start()
-        line = text.rfind("\n", 0, start) + 1
+        line = _line_start(text, start)
+        if line is None:
+            continue  # no definition begins so far into its line
         if line < start:
             prefix = text[line:start]
             if not prefix.isspace() and not (prefix.strip() == "async" and m.group(1) == "def"
@@ -175,7 +206,9 @@ def _python(text: str) -> tuple[list[Sketched], list[str]]:
     imports: list[str] = []
     for m in _PY_IMPORT.finditer(text):
         start = m.start()
-        line = text.rfind("\n", 0, start) + 1
+        line = _line_start(text, start)
+        if line is None:
+            continue
         source = None
         if line < start and not text[line:start].isspace():
             source = _PY_FROM.fullmatch(text, line, start)

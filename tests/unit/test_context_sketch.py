@@ -227,3 +227,23 @@ def test_the_names_field_of_a_sketch_is_name_terms(names: list[str]) -> None:
     from ren_lsp.context.terms import name_terms
 
     assert list(_names(names).items()) == list(name_terms(names).items())
+
+
+ADVERSARIAL = [("go", "const (\n"), ("go", "import (\n"), ("rust", "use a\n"), ("c", "typedef a\n"),
+               ("c", "x f(a) b\n"), ("java", "  a b(\n"), ("python", "from a import (b\n"),
+               ("python", 'a"""'), ("python", "x def a "), ("javascript", "export const a: b ")]
+
+
+def test_unclosed_blocks_and_endless_lines_are_sketched_without_a_hang() -> None:
+    """Blocks never closed, and one line of 200 KB, once made the sketch quadratic (minutes
+    for one file, a build that never ended): every search is bounded now. A guard against a
+    hang (a generous deadline in a child process), not a timing."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom ren_lsp.context.sketch import sketch\n"
+              f"for language, unit in {ADVERSARIAL!r}:\n"
+              "    sketch(language, unit * (200_000 // len(unit)))\nprint('done')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "done"
