@@ -32,7 +32,7 @@ _PY_CONSTANT = re.compile(r"\n([A-Za-z_]\w*)[ \t]*(?::[^=\n]*=(?!=)|:[ \t]*[^\s=
                           re.MULTILINE)
 _PY_COMMENT = re.compile(r"#[^\n]*")
 _PY_NOT_CONSTANTS = frozenset({"else", "try", "finally"})
-_PY_IMPORT = re.compile(r"import[ \t]+(\([^)]{0,3000}\)|(?:[^\n#;\\]|\\\n)+)")
+_PY_IMPORT = re.compile(r"import[ \t]++(\(|(?:[^\n#;\\]|\\\n)+)")
 _PY_FROM = re.compile(r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+")
 #: what may stand before a string's opening quotes on its line: a docstring, an argument, …
 
@@ -40,14 +40,14 @@ _JS_DEFS = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:async[ \t]+)?"
     r"(?:(function)[ \t]*\*?[ \t]*([A-Za-z_$][\w$]*)"
     r"|(?:abstract[ \t]+)?(class|interface|enum|namespace|module)[ \t]+([A-Za-z_$][\w$]*)"
-    r"|(type)[ \t]+([A-Za-z_$][\w$]*)[ \t]*(?:<[^=\n]*>)?[ \t]*="
-    r"|(?:const|let|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*(?::[^=\n]+)?=[ \t]*"
-    r"((?:async[ \t]*)?(?:function\b|class\b|\([^)\n]*\)[ \t]*(?::[^=\n]+)?=>"
-    r"|[A-Za-z_$][\w$]*[ \t]*=>))?)", re.MULTILINE)
+    r"|(type)[ \t]++([A-Za-z_$][\w$]*)[ \t]*+(?:<[^=\n]*>)?[ \t]*+="
+    r"|(?:const|let|var)[ \t]++([A-Za-z_$][\w$]*+)[ \t]*+(?::[^=\n]++)?=[ \t]*+"
+    r"((?:async[ \t]*+)?(?:function\b|class\b|\([^)\n]*+\)[ \t]*+(?::[^=\n]++)?=>"
+    r"|[A-Za-z_$][\w$]*+[ \t]*+=>))?)", re.MULTILINE)
 _JS_METHODS = re.compile(
     r"^[ \t]+(?:(?:public|private|protected|static|async|readonly|abstract|override|get|set)"
-    r"[ \t]+)*\*?([A-Za-z_$][\w$]*)[ \t]*(?:<[^>\n]*>)?[ \t]*\([^)\n]*\)[ \t]*(?::[^{;\n]+)?"
-    r"[ \t]*[{;]", re.MULTILINE)
+    r"[ \t]+)*\*?([A-Za-z_$][\w$]*+)[ \t]*+(?:<[^>\n]*+>)?[ \t]*+\([^)\n]*+\)[ \t]*+"
+    r"(?::[^{;\n]++)?[{;]", re.MULTILINE)
 _JS_IMPORTS = re.compile(
     r"^[ \t]*(?:(?:import|export|\})[^'\"`;\n]*?\bfrom|import)[ \t]*['\"]([^'\"\n]+)['\"]"
     r"|\brequire[ \t]*\([ \t]*['\"]([^'\"\n]+)['\"]", re.MULTILINE)
@@ -56,10 +56,9 @@ _NOT_METHODS = frozenset({"if", "for", "while", "switch", "catch", "function", "
 
 _GO_DEFS = re.compile(
     r"^func[ \t]+([A-Za-z_]\w*)|^func[ \t]*\([^)\n]*\)[ \t]*([A-Za-z_]\w*)"
-    r"|^(type|const|var)[ \t]+([A-Za-z_]\w*)"
-    r"|^(type|const|var)[ \t]*\(\n((?:[^\n]*\n){0,300}?)\)", re.MULTILINE)
-_GO_IMPORTS = re.compile(r"^import[ \t]+(?:[\w.]+[ \t]+)?\"([^\"\n]+)\""
-                         r"|^import[ \t]*\(((?:[^\n]*\n){0,300}?)\)", re.MULTILINE)
+    r"|^(type|const|var)[ \t]+([A-Za-z_]\w*)|^(type|const|var)[ \t]*+\(\n", re.MULTILINE)
+_GO_IMPORTS = re.compile(r"^import[ \t]+(?:[\w.]+[ \t]+)?\"([^\"\n]+)\"|^(import)[ \t]*+\(",
+                         re.MULTILINE)
 _GO_SPEC = re.compile(r"^[ \t]*(?:[\w.]+[ \t]+)?\"([^\"\n]+)\"", re.MULTILINE)
 _GO_BLOCK_NAME = re.compile(r"^([ \t]*)([A-Za-z_]\w*)", re.MULTILINE)
 
@@ -67,8 +66,8 @@ _RUST_DEFS = re.compile(
     r"^[ \t]*(?:pub(?:\([^)\n]*\))?[ \t]+)?(?:(?:async|const|unsafe|extern(?:[ \t]+\"\w+\")?)"
     r"[ \t]+)*(fn|struct|enum|union|trait|type|mod|const|static)[ \t]+([A-Za-z_]\w*)"
     r"|^[ \t]*macro_rules![ \t]*([A-Za-z_]\w*)"
-    r"|^[ \t]*(?:unsafe[ \t]+)?impl\b(?:[ \t]*<[^>\n]*>)?[ \t]+"
-    r"(?:[\w:<>, ]{1,120}?[ \t]+for[ \t]+)?"
+    r"|^[ \t]*(?:unsafe[ \t]+)?impl\b(?:[ \t]*+<[^>\n]*+>)?[ \t]++"
+    r"(?:[\w:<>, ]{1,120}?[ \t]++for[ \t]++)?"
     r"([\w:]+(?:<[^{\n]*>)?)", re.MULTILINE)
 _RUST_IMPORTS = re.compile(r"^[ \t]*(?:pub(?:\([^)\n]*\))?[ \t]+)?use[ \t]+([^;]{1,1000});"
                            r"|^[ \t]*(?:pub(?:\([^)\n]*\))?[ \t]+)?mod[ \t]+(\w+)[ \t]*;",
@@ -157,6 +156,30 @@ def _definitions(text: str, found: list[tuple[int, str, str]], *,
     return list(out.values())
 
 
+class _Closing:
+    """The blocks of openings met in increasing order, each to its closing text (a Go
+    block's ``\\n)``, an import list's ``)``): one search serves every opening before the
+    closer, and an opening inside the previous block (blocks do not nest here) opens none, so
+    many openings never closed cost one pass over the text, not one each."""
+
+    __slots__ = ("_at", "_closer", "_covered", "_text")
+
+    def __init__(self, text: str, closer: str) -> None:
+        self._text, self._closer, self._at, self._covered = text, closer, -2, -1
+
+    def block(self, offset: int) -> str | None:
+        """The text from ``offset`` to the closer after it; None when none closes it or the
+        opening lies inside the previous block."""
+        if offset < self._covered or self._at == -1:
+            return None
+        if offset > self._at:
+            self._at = self._text.find(self._closer, offset)
+            if self._at == -1:
+                return None
+        self._covered = self._at
+        return self._text[offset:self._at]
+
+
 def _triple_quoted(text: str) -> list[int]:
     """Where the triple-quoted strings (docstrings: their examples are not definitions) start
     and end, flattened: ``[start, end, start, end, …]``. An opening must stand where a string
@@ -204,6 +227,7 @@ def _python(text: str) -> tuple[list[Sketched], list[str]]:
     found += [(m.start(), m.group(1), "constant") for m in _PY_CONSTANT.finditer(lined)
               if code(m.start()) and m.group(1) not in _PY_NOT_CONSTANTS]
     imports: list[str] = []
+    parenthesis = _Closing(text, ")")
     for m in _PY_IMPORT.finditer(text):
         start = m.start()
         line = _line_start(text, start)
@@ -217,6 +241,8 @@ def _python(text: str) -> tuple[list[Sketched], list[str]]:
         if not code(start):
             continue
         names = m.group(1)
+        if names == "(":  # to its closing parenthesis, however far
+            names = parenthesis.block(m.end()) or ""
         if "#" in names:  # comments between the names of a parenthesized list
             names = _PY_COMMENT.sub("", names)
         listed = [part.split()[0] for part in names.strip("()").replace("\\\n", " ").split(",")
@@ -253,6 +279,7 @@ def _javascript(text: str) -> tuple[list[Sketched], list[str]]:
 
 def _go(text: str) -> tuple[list[Sketched], list[str]]:
     found: list[tuple[int, str, str]] = []
+    closing = _Closing(text, "\n)")
     for m in _GO_DEFS.finditer(text):
         if m.group(1):
             found.append((m.start(), m.group(1), "function"))
@@ -262,17 +289,20 @@ def _go(text: str) -> tuple[list[Sketched], list[str]]:
             found.append((m.start(), m.group(4), "type" if m.group(3) == "type" else "constant"))
         else:
             kind = "type" if m.group(5) == "type" else "constant"
-            body, block = m.start(6), m.group(6)
+            body = m.end()
+            block = closing.block(body) or ""
             indent = block[:len(block) - len(block.lstrip(" \t"))]
             for spec in _GO_BLOCK_NAME.finditer(block):  # a spec's first line, not its value's
                 if spec.group(1) == indent:
                     found.append((body + spec.start(), spec.group(2), kind))
     imports: list[str] = []
+    imports_closing = _Closing(text, "\n)")
     for m in _GO_IMPORTS.finditer(text):
         if m.group(1):
             imports.append(m.group(1))
         else:
-            imports.extend(spec.group(1) for spec in _GO_SPEC.finditer(m.group(2)))
+            block = imports_closing.block(m.end()) or ""
+            imports.extend(spec.group(1) for spec in _GO_SPEC.finditer(block))
     return _definitions(text, found), imports
 
 

@@ -231,7 +231,11 @@ def test_the_names_field_of_a_sketch_is_name_terms(names: list[str]) -> None:
 
 ADVERSARIAL = [("go", "const (\n"), ("go", "import (\n"), ("rust", "use a\n"), ("c", "typedef a\n"),
                ("c", "x f(a) b\n"), ("java", "  a b(\n"), ("python", "from a import (b\n"),
-               ("python", 'a"""'), ("python", "x def a "), ("javascript", "export const a: b ")]
+               ("python", 'a"""'), ("python", "x def a "), ("javascript", "export const a: b "),
+               ("typescript", "type A" + " " * 16_000 + "x\n"),
+               ("typescript", "  foo" + " " * 16_000),
+               ("typescript", "  foo(): " + " " * 16_000 + "x\n"),
+               ("rust", "impl" + " " * 4_000 + "(\n")]
 
 
 def test_unclosed_blocks_and_endless_lines_are_sketched_without_a_hang() -> None:
