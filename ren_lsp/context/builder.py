@@ -111,8 +111,13 @@ def make_plan(index: Index) -> Plan:
                 if lexical is None or symbols is None:  # read before: binary or minified
                     index.unreadable[key] = (root, rel, *now, digest)
                 else:
-                    loaded.append(make_record(key, name, root, rel, *now, digest, lexical,
-                                              symbols, index.secret_patterns))
+                    record = make_record(key, name, root, rel, *now, digest, lexical, symbols,
+                                         index.secret_patterns)
+                    if current is not None:  # an older text in memory: the cache's is the file's
+                        index._put(record, dirty=False)
+                        continue
+                    # New to the index: taken in below, unless the editor indexes it meanwhile.
+                    loaded.append(record)
                     if len(loaded) >= LOADED_BATCH and tables is None:  # queries see these
                         index._put_many(loaded)
                         loaded = []

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import marshal
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -112,7 +113,8 @@ class DiskCache:
             log.info("context cache folder %s: %s", self.folder, exc)
             return
         path = self.path(root)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        # Of this process and thread: two saves at once never write the same temporary file.
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as file:

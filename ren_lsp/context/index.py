@@ -127,6 +127,7 @@ class Index:
         #: a .gitignore or .renignore changed: the next build lists the roots again
         self.stale = False
         self.lock = threading.RLock()
+        self._saving = threading.Lock()
         #: bumped on every change of the records (what caches of derived tables compare)
         self.version = 0
         self._vocabularies: dict[str, tuple[int, list[str], float]] = {}
@@ -211,14 +212,15 @@ class Index:
 
     def _put_many(self, records: Sequence[FileRecord], *, dirty: bool = False) -> None:
         """``_put`` of many records, the tables of the new ones updated together; ``dirty``:
-        they are not in the disk cache (not made from it)."""
+        they are not in the disk cache (not made from it). Records from the cache (not
+        ``dirty``) never replace one indexed meanwhile: an editor's buffer, a save, is newer."""
         with self.lock:
             new = []
             for record in records:
-                if record.key in self.records:
-                    self._put(record, dirty=dirty)
-                else:
+                if record.key not in self.records:
                     new.append(record)
+                elif dirty:
+                    self._put(record)
             if not new:
                 return
             self._dirty = self._dirty or dirty
@@ -518,9 +520,14 @@ class Index:
         return self._dirty and self.cache is not None
 
     def save_cache(self) -> None:
-        """Write each root's records to the disk cache (best effort)."""
+        """Write each root's records to the disk cache (best effort; one save at a time)."""
         if self.cache is None:
             return
+        with self._saving:
+            self._save_cache()
+
+    def _save_cache(self) -> None:
+        assert self.cache is not None
         with self.lock:
             self._dirty = False
             records = [r for r in self.records.values() if r.root >= 0 and not r.from_buffer]

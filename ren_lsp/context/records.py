@@ -132,7 +132,7 @@ class Definitions(Sequence[Definition]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Definitions({len(self._raw)})"
+        return f"Definitions({len(self)})"
 
 
 def names_of(definitions: Sequence[Definition]) -> Iterable[str]:

@@ -273,8 +273,9 @@ class Indexing:
         return result
 
     def _save_later(self) -> None:
-        """Write the cache a while after requests parsed files on demand (once for many), so
-        that a restart does not parse them again; a build writes it anyway."""
+        """Write the cache a while after a request, when records changed since it was last
+        written (files parsed on demand, files saved): once for many requests, so that a
+        restart does not parse them again; while a build runs, after it."""
         if self.engine is None or not self.engine.index.changed_since_saved or (
                 self._save is not None):
             return
@@ -282,8 +283,11 @@ class Indexing:
 
         def save() -> None:
             self._save = None
-            if self.engine is not None and (self.task is None or self.task.done()):
-                index = self.engine.index
-                loop.run_in_executor(None, index.save_cache)
+            if self.engine is None or not self.engine.index.changed_since_saved:
+                return
+            if self.task is not None and not self.task.done():
+                self._save_later()  # a build runs: try again after a while
+                return
+            loop.run_in_executor(None, self.engine.index.save_cache)
 
         self._save = loop.call_later(SAVE_DELAY, save)

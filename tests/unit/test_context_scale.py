@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -226,3 +227,26 @@ def test_files_parsed_for_a_command_line_request_are_cached_for_the_next(
     assert again.stats.parsed == 0
     assert again.index.records["app/money.py"].symbols  # parsed by the first, not sketched
     assert not all(record.symbols for record in again.index.records.values())
+
+
+def test_a_buffer_indexed_during_a_restart_is_not_replaced_by_the_cache(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editor opens a file with unsaved changes while a restart reads the cache: the
+    cache's older text of it must not replace the buffer's."""
+    cache = root.parent / "cache"
+    ContextEngine([root], cache_dir=cache).build_sync()
+    engine = ContextEngine([root], cache_dir=cache)
+    buffer = FILES["app/money.py"] + "\ndef round_unsaved(x):\n    return x\n"
+    take = engine.index._take_with_tables
+    opened: list[bool] = []
+
+    def open_then_take(*args: Any) -> bool:
+        # The plan has read every file's entry; before they are taken in, the editor opens one.
+        opened.append(engine.index.update(root / "app" / "money.py", buffer))
+        return take(*args)
+
+    monkeypatch.setattr(engine.index, "_take_with_tables", open_then_take)
+    engine.build_sync()
+    assert opened == [True]
+    money = engine.index.records["app/money.py"]
+    assert money.from_buffer and engine.index.defined_in["round_unsaved"] == {"app/money.py"}
