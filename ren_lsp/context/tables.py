@@ -1,0 +1,185 @@
+"""The index's tables over its records: document frequencies and field lengths (what BM25
+weighs by), the files defining each name, the import graph; changed only under the index's
+lock, one record at a time or many together (a build's batch, a restart's cache).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from ren_lsp.context.graph import Graph
+from ren_lsp.context.records import FileRecord, names_of
+
+#: while a build runs, the prefix vocabularies are sorted again at most this often
+VOCABULARY_SECONDS = 2.0
+
+
+class Tables:
+    """The tables part of ``index.Index`` (which makes every attribute below)."""
+
+    records: dict[str, FileRecord]
+    graph: Graph
+    buffers: dict[str, str]
+    df_terms: Counter[str]
+    df_names: Counter[str]
+    df_path: Counter[str]
+    df_notes: Counter[str]
+    total_length: int
+    total_names: int
+    total_path: int
+    total_notes: int
+    with_symbols: int
+    defined_in: dict[str, set[str]]
+    roots: list[Any]
+    building: bool
+    version: int
+    lock: threading.RLock
+    _dirty: bool
+    _vocabularies: dict[str, tuple[int, list[str], float]]
+
+
+    def vocabulary(self, field: str) -> list[str]:
+        """The sorted terms of ``df_names`` or ``df_path`` (for prefix matches), cached.
+
+        While a build runs the index changes with every batch: the list is sorted again at
+        most every ``VOCABULARY_SECONDS`` then (a sort of 100,000 names holds the interpreter
+        for tens of milliseconds; a term it misses or keeps meanwhile only widens or narrows a
+        prefix match, whose terms are weighed by the current tables).
+        """
+        with self.lock:
+            cached = self._vocabularies.get(field)
+            now = time.monotonic()
+            if cached is None or (cached[0] != self.version and not (
+                    self.building and now - cached[2] < VOCABULARY_SECONDS)):
+                table = self.df_names if field == "defs" else self.df_path
+                cached = (self.version, sorted(table), now)
+                self._vocabularies[field] = cached
+            return cached[1]
+
+    def _put(self, record: FileRecord, *, dirty: bool = True) -> None:
+        with self.lock:
+            self.version += 1
+            self._dirty = self._dirty or (dirty and not record.from_buffer)
+            old = self.records.get(record.key)
+            if old is not None:
+                self._forget_stats(old)
+            self.records[record.key] = record
+            self.with_symbols += record.symbols
+            self.df_terms.update(record.terms.keys())
+            self.df_names.update(record.names.keys())
+            self.df_path.update(record.path_terms.keys())
+            self.df_notes.update(record.notes.keys())
+            self.total_length += record.length
+            self.total_names += sum(record.names.values())
+            self.total_path += sum(record.path_terms.values())
+            self.total_notes += sum(record.notes.values())
+            for name in names_of(record.definitions):
+                self.defined_in.setdefault(name, set()).add(record.key)
+            if old is None:
+                self.graph.add(record)
+            else:
+                self.graph.replace(old, record)
+
+    def _put_many(self, records: Sequence[FileRecord], *, dirty: bool = False) -> None:
+        """``_put`` of many records, the tables of the new ones updated together; ``dirty``:
+        they are not in the disk cache (not made from it). Records from the cache (not
+        ``dirty``) never replace one indexed meanwhile: an editor's buffer, a save, is newer."""
+        with self.lock:
+            new = []
+            for record in records:
+                if record.key not in self.records:
+                    new.append(record)
+                elif dirty:
+                    self._put(record)
+            if not new:
+                return
+            self._dirty = self._dirty or dirty
+            self.version += 1
+            self.records.update((record.key, record) for record in new)
+            for table, field in ((self.df_terms, "terms"), (self.df_names, "names"),
+                                 (self.df_path, "path_terms"), (self.df_notes, "notes")):
+                table.update(itertools.chain.from_iterable(
+                    getattr(record, field).keys() for record in new))
+            self.with_symbols += sum(record.symbols for record in new)
+            self.total_length += sum(record.length for record in new)
+            self.total_names += sum(sum(record.names.values()) for record in new)
+            self.total_path += sum(sum(record.path_terms.values()) for record in new)
+            self.total_notes += sum(sum(record.notes.values()) for record in new)
+            self._link(new)
+
+    def _link(self, records: Sequence[FileRecord]) -> None:
+        """New records' definitions and imports into ``defined_in`` and the graph."""
+        defined_in = self.defined_in
+        for record in records:
+            key = record.key
+            for name in names_of(record.definitions):
+                keys = defined_in.get(name)
+                if keys is None:
+                    defined_in[name] = {key}
+                else:
+                    keys.add(key)
+            self.graph.add(record)
+
+    def _drop(self, key: str) -> None:
+        with self.lock:
+            self.version += 1
+            old = self.records.pop(key, None)
+            self.buffers.pop(key, None)
+            if old is not None:
+                self._dirty = self._dirty or not old.from_buffer
+                self._forget_stats(old)
+                self.graph.remove(old)
+
+    def _forget_stats(self, record: FileRecord) -> None:
+        self.with_symbols -= record.symbols
+        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names),
+                               (self.df_path, record.path_terms), (self.df_notes, record.notes)):
+            counter.subtract(terms.keys())
+            for term in terms:
+                if counter[term] <= 0:
+                    del counter[term]
+        self.total_length -= record.length
+        self.total_names -= sum(record.names.values())
+        self.total_path -= sum(record.path_terms.values())
+        self.total_notes -= sum(record.notes.values())
+        for name in names_of(record.definitions):
+            keys = self.defined_in.get(name)
+            if keys is not None:
+                keys.discard(record.key)
+                if not keys:
+                    del self.defined_in[name]
+
+    def _tables(self, records: int) -> dict[str, Any] | None:
+        """The tables over all records (under the lock), when they are those of one root's
+        ``records`` records only (no open file outside it, no editor buffer): what a restart
+        that finds the cache current takes as they are (``_take_with_tables``)."""
+        if len(self.roots) != 1 or len(self.records) != records:
+            return None
+        return {"records": records, "terms": dict(self.df_terms), "names": dict(self.df_names),
+                "path": dict(self.df_path), "notes": dict(self.df_notes),
+                "totals": (self.total_length, self.total_names, self.total_path,
+                           self.total_notes), "symbols": self.with_symbols}
+
+    def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any]) -> bool:
+        """Take in a restart's records with the tables saved with them, when they are all the
+        records that were saved and the index holds nothing else; whether it could."""
+        with self.lock:
+            if self.records or tables.get("records") != len(records):
+                return False
+            self.version += 1
+            self.records.update((record.key, record) for record in records)
+            # Empty counters take a mapping as a dict does, at C speed.
+            self.df_terms.update(tables["terms"])
+            self.df_names.update(tables["names"])
+            self.df_path.update(tables["path"])
+            self.df_notes.update(tables["notes"])
+            (self.total_length, self.total_names, self.total_path,
+             self.total_notes) = tables["totals"]
+            self.with_symbols = tables["symbols"]
+            self._link(records)
+            return True
