@@ -121,6 +121,8 @@ class Index(Tables):
         self._read_at: dict[str, int] = {}
         #: records changed since the cache was written
         self._dirty = False
+        #: files parsed on demand since the cache was written
+        self._parsed_unsaved = False
         #: a .gitignore or .renignore changed: the next build lists the roots again
         self.stale = False
         self.lock = threading.RLock()
@@ -274,6 +276,7 @@ class Index(Tables):
             results = symbols_pass(self.roots[record.root].as_posix(), self.secret_patterns,
                                    [(record.rel, record.digest, True)])
             self.apply(record.root, results)
+        self._parsed_unsaved = self._parsed_unsaved or bool(wanted)
         return len(wanted)
 
     # -- single files ------------------------------------------------------------------------
@@ -370,8 +373,9 @@ class Index(Tables):
 
     @property
     def changed_since_saved(self) -> bool:
-        """Whether records changed since the cache was written (files parsed on demand)."""
-        return self._dirty and self.cache is not None
+        """Whether files were parsed on demand since the cache was written (other changes,
+        files saved, are found again by their stat: worth no rewrite of the whole cache)."""
+        return self._parsed_unsaved and self.cache is not None
 
     def save_cache(self) -> None:
         """Write each root's records to the disk cache (best effort; one save at a time)."""
@@ -383,7 +387,7 @@ class Index(Tables):
     def _save_cache(self) -> None:
         assert self.cache is not None
         with self.lock:
-            self._dirty = False
+            self._dirty = self._parsed_unsaved = False
             records = [r for r in self.records.values() if r.root >= 0 and not r.from_buffer]
             unreadable = list(self.unreadable.items())
             unsure = set(self._unsure)

@@ -273,9 +273,8 @@ class Indexing:
         return result
 
     def _save_later(self) -> None:
-        """Write the cache a while after a request, when records changed since it was last
-        written (files parsed on demand, files saved): once for many requests, so that a
-        restart does not parse them again; while a build runs, after it."""
+        """Write the cache a while after a request that parsed files on demand (once for many
+        requests), so that a restart does not parse them again; while a build runs, after it."""
         if self.engine is None or not self.engine.index.changed_since_saved or (
                 self._save is not None):
             return
