@@ -235,6 +235,10 @@ async def test_a_model_change_reaches_the_server_without_restart(scene: VSCode) 
 
 async def test_a_killed_server_is_reported_and_restart_brings_it_back(scene: VSCode) -> None:
     wb = scene.workbench
+    # A server killed before it is ready is "exited before it was ready", not restarted: wait
+    # for the one running to be ready, and for it alone (a start may still be ending).
+    await wb.wait_status("Ren: ready")
+    await until(lambda: len(scene.code_server.server_pids()) == 1, "one server")
     pids = scene.code_server.server_pids()
     assert len(pids) == 1, pids
     async with wb.step("kill the server"):
