@@ -230,13 +230,8 @@ class Builder:
 
 def _batches_of(to_read: list[tuple[str, int, str]], size: int) -> list[tuple[int, list[Any]]]:
     """The files to read, grouped by root, ``size`` at a time."""
-    return _batches([(i, rel) for _, i, rel in to_read], size)
-
-
-def _batches(items: list[tuple[int, Any]], size: int) -> list[tuple[int, list[Any]]]:
-    """Items grouped by root, ``size`` at a time."""
-    by_root: dict[int, list[Any]] = {}
-    for root, item in items:
-        by_root.setdefault(root, []).append(item)
-    return [(root, values[start:start + size]) for root, values in by_root.items()
-            for start in range(0, len(values), size)]
+    by_root: dict[int, list[str]] = {}
+    for _, root, rel in to_read:
+        by_root.setdefault(root, []).append(rel)
+    return [(root, rels[start:start + size]) for root, rels in by_root.items()
+            for start in range(0, len(rels), size)]
