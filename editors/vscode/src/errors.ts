@@ -36,8 +36,10 @@ export class CrashPolicy implements ErrorHandler {
   }
 
   error(_error: Error, _message: unknown, count: number | undefined): ErrorHandlerResult {
-    // Logged by the client; a broken pipe is followed by the close, which decides.
-    return { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+    // Logged by the client; a broken pipe is followed by the close, which decides. The stream's
+    // own error event (an EPIPE as the server dies) comes without a count: shutting down on it
+    // would stop the client before the close could restart the server.
+    return { action: count === undefined || count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
   }
 
   closed(): CloseHandlerResult {

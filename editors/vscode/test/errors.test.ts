@@ -37,4 +37,14 @@ describe("when the server's connection closes", () => {
     expect(policy.error(new Error("EPIPE"), undefined, 1)).toEqual({ action: ErrorAction.Continue, handled: true });
     expect(policy.error(new Error("EPIPE"), undefined, 4)).toEqual({ action: ErrorAction.Shutdown, handled: true });
   });
+
+  it("leaves a stream's own error (no count: the server died mid-write) to the close, which restarts", () => {
+    const policy = new CrashPolicy();
+    policy.running();
+    expect(policy.error(new Error("write EPIPE"), undefined, undefined)).toEqual({
+      action: ErrorAction.Continue,
+      handled: true,
+    });
+    expect(policy.closed().action).toBe(CloseAction.Restart);
+  });
 });
