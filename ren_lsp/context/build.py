@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import (
     Lexical,
     Symbols,
@@ -49,6 +50,7 @@ def _read(root: str, rel: str) -> tuple[Path, int, int, int, str | None, str]:
     return path, size, mtime_ns, read_ns, text, digest
 
 
+@collection_paused()
 def full_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[Result]:
     """Both passes over each file (a small build: one read per file)."""
     results: list[Result] = []
@@ -64,6 +66,7 @@ def full_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[R
     return results
 
 
+@collection_paused()
 def lexical_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> list[Result]:
     """A large build's pass: read, hash, redact, count words and sketch the definitions and
     imports (``sketch.py``); no parse."""

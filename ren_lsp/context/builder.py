@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ren_lsp.context import build
+from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import FileRecord, make_record, read_source
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Plan:
     to_read: list[tuple[str, int, str]] = attrs.Factory(list)
 
 
+@collection_paused()
 def make_plan(index: Index) -> Plan:
     """List the roots, stat each file, reuse what is unchanged (in memory, else in the disk
     cache); the rest is to read. Runs in a worker thread."""
@@ -55,9 +57,11 @@ def make_plan(index: Index) -> Plan:
         index._rules = None
         index.stale = False
     listed: dict[str, tuple[int, str]] = {}
+    stats: list[dict[str, tuple[int, int]]] = []
     skipped: dict[str, int] = {}
     for root, rules in enumerate(index.rules()):
         listing = rules.listing()
+        stats.append(listing.stats)
         for reason, count in listing.skipped.items():
             skipped[reason] = skipped.get(reason, 0) + count
         for rel in listing.files:
@@ -79,24 +83,25 @@ def make_plan(index: Index) -> Plan:
     loaded: list[FileRecord] = []  # taken in together: a restart makes thousands at once
     for key, (root, rel) in listed.items():
         name = f"{bases[root]}/{rel}"
-        try:
-            stat = os.stat(name)
-        except OSError:
-            continue
-        now = (stat.st_size, stat.st_mtime_ns)
-        path = Path(name)
+        now = stats[root].get(rel)  # as listed, a moment ago
+        if now is None:
+            try:
+                stat = os.stat(name)
+            except OSError:
+                continue
+            now = (stat.st_size, stat.st_mtime_ns)
         current = index.records.get(key)  # one read of a dict: the lock adds nothing
         if current is not None and current.from_buffer:
             index.stats.kept += 1
             continue
         if current is not None and _unchanged(index, key, current.digest, (
-                current.size, current.mtime_ns), now, path):
+                current.size, current.mtime_ns), now, name):
             index.stats.kept += 1
             if (current.size, current.mtime_ns) != now:  # the same bytes, written again
                 index._put(attrs.evolve(current, size=now[0], mtime_ns=now[1]))
             continue
         known = index.unreadable.get(key)
-        if known is not None and _unchanged(index, key, known[4], known[2:4], now, path):
+        if known is not None and _unchanged(index, key, known[4], known[2:4], now, name):
             index.stats.kept += 1
             continue
         entry = cached[root].get(rel)
@@ -106,7 +111,7 @@ def make_plan(index: Index) -> Plan:
                 index._unsure.discard(key)
             else:
                 index._unsure.add(key)
-            if _unchanged(index, key, digest, (size, mtime_ns), now, path):
+            if _unchanged(index, key, digest, (size, mtime_ns), now, name):
                 index.stats.from_cache += 1
                 if lexical is None or symbols is None:  # read before: binary or minified
                     index.unreadable[key] = (root, rel, *now, digest)
@@ -129,7 +134,7 @@ def make_plan(index: Index) -> Plan:
 
 
 def _unchanged(index: Index, key: str, digest: str, known: tuple[int, int],
-               now: tuple[int, int], path: Path) -> bool:
+               now: tuple[int, int], name: str) -> bool:
     """Whether a file is what was indexed: by its stat when that is sure, else its bytes."""
     if known == now and key not in index._unsure:
         return True
@@ -137,7 +142,7 @@ def _unchanged(index: Index, key: str, digest: str, known: tuple[int, int],
         return False
     read_ns = time.time_ns()
     index.stats.hashed += 1
-    if read_source(path)[1] != digest:
+    if read_source(Path(name))[1] != digest:
         return False
     index._dirty = True  # a new stat, or now a sure one
     index._sure_after(key, now[1], read_ns)

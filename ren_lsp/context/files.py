@@ -17,15 +17,20 @@ All patterns are gitignore patterns matched against the path relative to its roo
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePath
 from stat import S_ISLNK, S_ISREG
+from typing import TYPE_CHECKING
 
 import attrs
-import pathspec
+
+if TYPE_CHECKING:
+    import pathspec
 
 #: Files larger than this are not read (generated data, dumps, bundles).
 MAX_FILE_BYTES = 1_000_000
@@ -83,14 +88,105 @@ SECRET_FILES: tuple[str, ...] = (
 IGNORE_FILE_NAMES = (".gitignore", ".renignore")
 
 
+class SimplePatterns:
+    """Gitignore patterns of the plain forms the built-in lists use, matched a path component
+    at a time: what ``pathspec`` decides for them (a test holds the two equal), without
+    compiling two hundred regular expressions in every process that lists files.
+
+    The forms: ``name``, ``*.suffix`` and other ``*`` globs (any component: a directory that
+    matches takes everything under it), the same with a trailing ``/`` (directories only), and
+    ``a/b`` (anchored at the root). No negation, ``**``, ``?``, classes or escapes.
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        names: set[str] = set()
+        suffixes: list[str] = []
+        globs: list[str] = []
+        dir_names: set[str] = set()
+        dir_globs: list[str] = []
+        anchored: list[tuple[list[str], bool]] = []
+        for pattern in patterns:
+            if not self.handles(pattern):
+                raise ValueError(f"not a simple pattern: {pattern!r}")
+            dir_only = pattern.endswith("/")
+            body = pattern.rstrip("/")
+            if "/" in body:
+                anchored.append((body.split("/"), dir_only))
+            elif "*" not in body:
+                (dir_names if dir_only else names).add(body)
+            elif dir_only:
+                dir_globs.append(body)
+            elif body.startswith("*") and "*" not in body[1:]:
+                suffixes.append(body[1:])
+            else:
+                globs.append(body)
+        self.names, self.dir_names = frozenset(names), frozenset(dir_names)
+        self.suffixes = tuple(suffixes)
+        self.globs = _globs(globs)
+        self.dir_globs = _globs(dir_globs)
+        #: ``a/b`` patterns: the files they name, and the folders (a folder takes what is in it)
+        self.anchored_files = frozenset("/".join(p) for p, dir_only in anchored if not dir_only)
+        self.anchored_dirs = frozenset("/".join(p) for p, _ in anchored)
+        #: folder path -> whether it (and so everything under it) matches: a listing asks
+        #: about the same folders over and over
+        self._folders: dict[str, bool] = {}
+
+    @staticmethod
+    def handles(pattern: str) -> bool:
+        """Whether ``pattern`` has one of the forms above."""
+        body = pattern[:-1] if pattern.endswith("/") else pattern
+        if not body or body.startswith("/") or body.endswith("/") or "**" in body:
+            return False
+        if any(c in body for c in "!?[]\\# "):
+            return False
+        return "/" not in body or (body.count("/") == 1 and "*" not in body)
+
+    def match(self, rel: str) -> bool:
+        """Whether ``rel`` (relative posix; a trailing ``/`` for a directory) matches."""
+        if rel.endswith("/"):
+            return self._folder(rel[:-1])
+        head, _, name = rel.rpartition("/")
+        return self._name(name) or rel in self.anchored_files or (bool(head) and self._folder(head))
+
+    def _name(self, name: str) -> bool:
+        """Whether a pattern that matches files and folders alike matches this name."""
+        return name in self.names or name.endswith(self.suffixes) or bool(
+            self.globs and self.globs(name))
+
+    def _folder(self, path: str) -> bool:
+        found = self._folders.get(path)
+        if found is None:
+            head, _, name = path.rpartition("/")
+            found = (self._name(name) or name in self.dir_names or bool(
+                self.dir_globs and self.dir_globs(name)) or path in self.anchored_dirs or (
+                bool(head) and self._folder(head)))
+            if len(self._folders) >= 100_000:
+                self._folders.clear()
+            self._folders[path] = found
+        return found
+
+
+def _globs(globs: Sequence[str]) -> Callable[[str], object] | None:
+    """One compiled test for components matching any of ``globs`` (``*`` within a component)."""
+    if not globs:
+        return None
+    return re.compile("|".join(fnmatch.translate(glob) for glob in globs)).match
+
+
+@lru_cache(maxsize=32)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """``match(rel)`` for these gitignore patterns: the simple matcher when it handles them
+    all, else ``pathspec`` (negations, ``**``, classes: a user's ``secretFiles`` may use any)."""
+    if all(SimplePatterns.handles(pattern) for pattern in patterns):
+        return SimplePatterns(patterns).match
+    return _spec(patterns).match_file
+
+
 @lru_cache(maxsize=32)
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
-
-
-def secret_spec(extra: Sequence[str] = ()) -> pathspec.GitIgnoreSpec:
-    """The secret-file rules: the defaults, then ``extra`` (``!pattern`` lifts a default)."""
-    return _spec((*SECRET_FILES, *extra))
 
 
 def is_secret_file(path: str | PurePath, extra: Sequence[str] = ()) -> bool:
@@ -99,13 +195,14 @@ def is_secret_file(path: str | PurePath, extra: Sequence[str] = ()) -> bool:
 
 
 def _is_secret_posix(text: str, extra: tuple[str, ...]) -> bool:
-    """``is_secret_file`` of a normalized relative posix path (a listing's)."""
-    return bool(text) and secret_spec(extra).match_file(text)
+    """``is_secret_file`` of a normalized relative posix path (a listing's); ``extra`` after
+    the defaults (``!pattern`` lifts a default)."""
+    return bool(text) and _matcher((*SECRET_FILES, *extra))(text)
 
 
 def is_default_excluded(rel: str, extra: Sequence[str] = ()) -> bool:
     """Whether the default exclusions or the ``ignoreFiles`` patterns ``extra`` drop ``rel``."""
-    return _spec((*DEFAULT_EXCLUDES, *extra)).match_file(rel)
+    return _matcher((*DEFAULT_EXCLUDES, *extra))(rel)
 
 
 # -- per-directory ignore files -----------------------------------------------------------------
@@ -134,7 +231,7 @@ class IgnoreTree:
                 except OSError:
                     continue
                 lines.extend(text.splitlines())
-            self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+            self._specs[directory] = _parse_ignore_file(lines) if lines else None
         return self._specs[directory]
 
     def forget(self, directory: str) -> None:
@@ -154,6 +251,12 @@ class IgnoreTree:
             if result.include is not None:
                 decision = bool(result.include)
         return decision
+
+
+def _parse_ignore_file(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 # -- the rules of one root ----------------------------------------------------------------------
@@ -213,15 +316,21 @@ class RootRules:
             self.tree = IgnoreTree(self.root, IGNORE_FILE_NAMES)
         candidates: Iterable[str] = listed if listed is not None else _walk(self.root, self)
         files: list[str] = []
+        stats: dict[str, tuple[int, int]] = {}
         skipped: dict[str, int] = {}
+        base = self.root.as_posix()
         for rel in candidates:
-            reason = self.rejects(rel) or _stat_reason(self.root / rel, self.root, self)
+            reason = self.rejects(rel)
+            if not reason:
+                reason, stat = _stat_reason(f"{base}/{rel}", self.root, self)
+                if stat is not None:
+                    stats[rel] = (stat.st_size, stat.st_mtime_ns)
             if reason:
                 skipped[reason] = skipped.get(reason, 0) + 1
             else:
                 files.append(rel)
         files.sort()
-        return Listing(self.root, self.git, files, skipped)
+        return Listing(self.root, self.git, files, skipped, stats)
 
 
 def relative_posix(path: Path, root: Path) -> str | None:
@@ -318,6 +427,8 @@ class Listing:
     files: list[str]
     #: reason ("secret", "ignored", "excluded", "too large", …) -> how many files
     skipped: dict[str, int]
+    #: a listed file's (size, mtime_ns) when it was listed (a link's: its target's)
+    stats: dict[str, tuple[int, int]] = attrs.Factory(dict)
 
 
 def list_files(root: Path, *, extra_ignores: Sequence[str] = (),
@@ -327,24 +438,26 @@ def list_files(root: Path, *, extra_ignores: Sequence[str] = (),
                      git=git).listing()
 
 
-def _stat_reason(path: Path, root: Path, rules: RootRules) -> str | None:
+def _stat_reason(name: str, root: Path,
+                 rules: RootRules) -> tuple[str | None, os.stat_result | None]:
+    """Why the file ``name`` (a path under ``root``) may not be read, or None; and its stat."""
     try:
-        stat = os.lstat(path)  # one call: what a link is not, its own stat says
+        stat = os.lstat(name)  # one call: what a link is not, its own stat says
     except OSError:
-        return "unreadable"  # deleted but still tracked, or a dangling entry
+        return "unreadable", None  # deleted but still tracked, or a dangling entry
     if S_ISLNK(stat.st_mode):
-        reason = _link_reason(path, root, rules.extra_secrets)
+        reason = _link_reason(Path(name), root, rules.extra_secrets)
         if reason:
-            return reason
+            return reason, None
         try:
-            stat = os.stat(path)
+            stat = os.stat(name)
         except OSError:
-            return "unreadable"
+            return "unreadable", None
     if not S_ISREG(stat.st_mode):
-        return "not a file"  # a submodule or a nested repository
+        return "not a file", None  # a submodule or a nested repository
     if stat.st_size > MAX_FILE_BYTES:
-        return "too large"
-    return None
+        return "too large", None
+    return None, stat
 
 
 def rules_for(root: Path, *, extra_ignores: Sequence[str] = (),

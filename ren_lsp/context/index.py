@@ -31,6 +31,7 @@ from ren_lsp.context.build import Result, symbols_pass
 from ren_lsp.context.builder import Builder, make_plan
 from ren_lsp.context.cache import DiskCache, Entry, to_entry
 from ren_lsp.context.graph import Graph
+from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import (
     FileRecord,
     analyse,
@@ -100,7 +101,7 @@ class Index(Tables):
         self.total_path = 0
         self.total_notes = 0
         #: defined name -> keys of the files that define it
-        self.defined_in: dict[str, set[str]] = {}
+        self.defined_in: dict[str, str | set[str]] = {}
         #: the text of files indexed from editor buffers, by key
         self.buffers: dict[str, str] = {}
         #: listed files found binary or minified: key -> (root, rel, size, mtime, digest)
@@ -203,16 +204,17 @@ class Index(Tables):
                 thread.submit(asyncio.run, self.build(progress)).result()
             return
         self.building = True
-        try:
-            builder = Builder(self, make_plan(self), progress)
-            if builder.workers():
-                import asyncio
+        try:  # nothing but the build runs meanwhile: no collection until it ends (quiet.py)
+            with collection_paused():
+                builder = Builder(self, make_plan(self), progress)
+                if builder.workers():
+                    import asyncio
 
-                asyncio.run(builder.run())
-            else:
-                builder.run_here()
-            if self._dirty:
-                self.save_cache()
+                    asyncio.run(builder.run())
+                else:
+                    builder.run_here()
+                if self._dirty:
+                    self.save_cache()
         finally:
             self.building = False
         self.stats.builds += 1
@@ -231,6 +233,7 @@ class Index(Tables):
         else:
             self._unsure.discard(key)
 
+    @collection_paused()
     def apply(self, index: int, results: Iterable[Result]) -> int:
         """Take a batch of a pass's results (``build.py``) into the index; how many were new."""
         base = self.roots[index].as_posix()

@@ -78,7 +78,7 @@ def features(index: Index, question: str, *, about: str = "") -> Features:
     names: dict[str, set[str]] = {}
     words = code_words(question)
     for name in words:
-        keys = index.defined_in.get(name)
+        keys = index.definers(name)
         if not keys or len(keys) > 25:
             continue
         bucket = raw.setdefault("question_names", {})

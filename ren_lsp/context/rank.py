@@ -90,7 +90,7 @@ def editor_signals(index: Index, request: Request
             bucket[key] = bucket.get(key, 0.0) + value
 
     for name in identifiers(request.selection):
-        keys = index.defined_in.get(name)
+        keys = index.definers(name)
         if not keys or len(keys) > 25:
             continue
         for key in keys:
@@ -106,7 +106,7 @@ def editor_signals(index: Index, request: Request
         for name in current.references:
             if len(name) < 3 or name in own:
                 continue
-            keys = index.defined_in.get(name)
+            keys = index.definers(name)
             if keys and len(keys) <= 4:
                 for key in keys:
                     add("references", key, 1.0 / len(keys))

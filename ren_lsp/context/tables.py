@@ -9,7 +9,7 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from ren_lsp.context.graph import Graph
@@ -34,7 +34,9 @@ class Tables:
     total_path: int
     total_notes: int
     with_symbols: int
-    defined_in: dict[str, set[str]]
+    #: name -> the key of the one file that defines it, or the keys of several (``definers``):
+    #: most names have one, and a string is no object for the garbage collector to walk
+    defined_in: dict[str, str | set[str]]
     roots: list[Any]
     building: bool
     version: int
@@ -79,7 +81,7 @@ class Tables:
             self.total_path += sum(record.path_terms.values())
             self.total_notes += sum(record.notes.values())
             for name in names_of(record.definitions):
-                self.defined_in.setdefault(name, set()).add(record.key)
+                self._define(name, record.key)
             if old is None:
                 self.graph.add(record)
             else:
@@ -120,10 +122,30 @@ class Tables:
             for name in names_of(record.definitions):
                 keys = defined_in.get(name)
                 if keys is None:
-                    defined_in[name] = {key}
+                    defined_in[name] = key
+                elif isinstance(keys, str):
+                    if keys != key:
+                        defined_in[name] = {keys, key}
                 else:
                     keys.add(key)
             self.graph.add(record)
+
+    def definers(self, name: str) -> Collection[str]:
+        """The keys of the files that define ``name`` (read under the lock)."""
+        keys = self.defined_in.get(name)
+        if keys is None:
+            return ()
+        return (keys,) if isinstance(keys, str) else keys
+
+    def _define(self, name: str, key: str) -> None:
+        keys = self.defined_in.get(name)
+        if keys is None:
+            self.defined_in[name] = key
+        elif isinstance(keys, str):
+            if keys != key:
+                self.defined_in[name] = {keys, key}
+        else:
+            keys.add(key)
 
     def _drop(self, key: str) -> None:
         with self.lock:
@@ -149,10 +171,17 @@ class Tables:
         self.total_notes -= sum(record.notes.values())
         for name in names_of(record.definitions):
             keys = self.defined_in.get(name)
-            if keys is not None:
-                keys.discard(record.key)
-                if not keys:
+            if keys is None:
+                continue
+            if isinstance(keys, str):
+                if keys == record.key:
                     del self.defined_in[name]
+                continue
+            keys.discard(record.key)
+            if len(keys) == 1:
+                self.defined_in[name] = next(iter(keys))
+            elif not keys:
+                del self.defined_in[name]
 
     def _tables(self, records: int) -> dict[str, Any] | None:
         """The tables over all records (under the lock), when they are those of one root's

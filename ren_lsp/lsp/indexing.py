@@ -236,7 +236,7 @@ class Indexing:
         found: list[str] = []
         with index.lock:
             for name in names:
-                for key in sorted(index.defined_in.get(name, ())):
+                for key in sorted(index.definers(name)):
                     record = index.records.get(key)
                     if record is None or key == own:
                         continue

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ren_lsp.context import is_secret_file
+from ren_lsp.context import files, is_secret_file
 from ren_lsp.context.files import SECRET_FILES, list_files, rules_for
 from tests.context_repo import LISTED, write_repo
 
@@ -144,3 +144,46 @@ def test_git_is_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     listing = list_files(repo)
     assert not listing.git
     assert "app/billing.py" in listing.files and "debug.log" not in listing.files
+
+
+# -- the built-in lists' fast matcher is pathspec's decision --------------------------------------
+
+def _pieces(patterns: tuple[str, ...]) -> list[str]:
+    """Components near the patterns' own: each pattern's pieces with ``*`` filled in ways that
+    match and that almost match."""
+    found: set[str] = set()
+    for pattern in patterns:
+        for piece in pattern.strip("/").split("/"):
+            for fill in ("", "x", "a.b", "-", "."):
+                found.add(piece.replace("*", fill))
+            found.add(piece.replace("*", "") + "x")
+            found.add("x" + piece.replace("*", ""))
+    return sorted(found - {""})
+
+
+_COMPONENTS = st.one_of(
+    st.sampled_from(_pieces((*files.DEFAULT_EXCLUDES, *files.SECRET_FILES))),
+    st.text(alphabet="abe.-_nvkoy/*", min_size=1, max_size=8).filter(lambda t: "/" not in t),
+)
+
+
+@given(parts=st.lists(_COMPONENTS, min_size=1, max_size=4), is_dir=st.booleans())
+@settings(max_examples=2000, deadline=None)
+def test_the_fast_matcher_decides_as_pathspec_does(parts: list[str], is_dir: bool) -> None:
+    rel = "/".join(parts) + ("/" if is_dir else "")
+    for patterns in (files.DEFAULT_EXCLUDES, files.SECRET_FILES):
+        fast = files._matcher(patterns)
+        assert fast.__self__.__class__ is files.SimplePatterns
+        assert fast(rel) == files._spec(patterns).match_file(rel), (rel, patterns[0])
+
+
+def test_every_built_in_pattern_is_a_simple_one_and_anything_else_goes_to_pathspec() -> None:
+    assert all(files.SimplePatterns.handles(p) for p in (*files.DEFAULT_EXCLUDES,
+                                                         *files.SECRET_FILES))
+    for pattern in ("!.env", "docs/**/*.md", "/build", "a?.py", "[ab].py", "a/b/c", "src/*.py",
+                    "# comment", "\\!x", "", "/"):
+        assert not files.SimplePatterns.handles(pattern), pattern
+    # A user's pattern of another form (a negation lifting a default) still decides.
+    assert files.is_secret_file("config/.env")
+    assert not files.is_secret_file("config/.env", ["!.env"])
+    assert files.is_default_excluded("gen/x.py", ["gen/**"])

@@ -137,7 +137,7 @@ def test_a_git_checkout_of_another_branch_is_never_served_stale(root: Path) -> N
     git(root, "checkout", "-q", "euros")
     restarted = ContextEngine([root], cache_dir=cache)
     restarted.build_sync()
-    assert restarted.index.defined_in["round_euros"] == {"app/money.py"}
+    assert set(restarted.index.definers("round_euros")) == {"app/money.py"}
     assert "round_cents" not in restarted.index.defined_in
     assert restarted.stats.parsed == 1  # only the file the checkout changed
 
@@ -193,7 +193,8 @@ def test_a_result_read_before_a_save_never_replaces_the_saved_text(root: Path) -
 def tables(index: Index) -> tuple[object, ...]:
     return (dict(index.df_terms), dict(index.df_names), dict(index.df_path),
             dict(index.df_notes), index.total_length, index.total_names, index.total_path,
-            index.total_notes, index.with_symbols, {k: set(v) for k, v in index.defined_in.items()})
+            index.total_notes, index.with_symbols,
+            {name: set(index.definers(name)) for name in index.defined_in})
 
 
 def test_a_restart_takes_the_saved_tables_only_when_they_are_still_true(root: Path) -> None:
@@ -211,7 +212,7 @@ def test_a_restart_takes_the_saved_tables_only_when_they_are_still_true(root: Pa
     fresh = ContextEngine([root], use_cache=False)
     fresh.build_sync()
     assert changed.stats.parsed == 1 and tables(changed.index) == tables(fresh.index)
-    assert changed.index.defined_in["round_dimes"] == {"app/money.py"}
+    assert set(changed.index.definers("round_dimes")) == {"app/money.py"}
 
 
 def test_files_parsed_for_a_command_line_request_are_cached_for_the_next(
@@ -249,4 +250,4 @@ def test_a_buffer_indexed_during_a_restart_is_not_replaced_by_the_cache(
     engine.build_sync()
     assert opened == [True]
     money = engine.index.records["app/money.py"]
-    assert money.from_buffer and engine.index.defined_in["round_unsaved"] == {"app/money.py"}
+    assert money.from_buffer and set(engine.index.definers("round_unsaved")) == {"app/money.py"}
