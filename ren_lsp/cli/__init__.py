@@ -8,13 +8,12 @@ start stay quick.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ren_lsp import __version__
 from ren_lsp.architecture import cli as architecture_cli
@@ -183,11 +182,22 @@ def _serve(args: argparse.Namespace) -> int:
     os._exit(code)
 
 
+_T = TypeVar("_T")
+
+
+def _run(main: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run``: imported only by the commands that need an event loop (not ``context``,
+    whose cold start is measured)."""
+    import asyncio
+
+    return asyncio.run(main)
+
+
 def _emulator(args: argparse.Namespace) -> int:
     from ren_lsp.emulator import serve_forever
 
     try:
-        asyncio.run(serve_forever(args.host, args.port, args.key))
+        _run(serve_forever(args.host, args.port, args.key))
     except OSError as exc:
         return fail(f"the emulator could not listen on {args.host}:{args.port}: {exc}")
     return 0
@@ -195,8 +205,7 @@ def _emulator(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     from ren_lsp.cli.ask import run_ask
-
-    return asyncio.run(run_ask(args, load()))
+    return _run(run_ask(args, load()))
 
 
 def _context(args: argparse.Namespace) -> int:
@@ -207,22 +216,20 @@ def _context(args: argparse.Namespace) -> int:
 
 def _doctor(args: argparse.Namespace) -> int:
     from ren_lsp.cli.doctor import run_doctor
-
-    return asyncio.run(run_doctor(load(quiet=True), emulator=args.emulator))
+    return _run(run_doctor(load(quiet=True), emulator=args.emulator))
 
 
 def _agent(args: argparse.Namespace) -> int:
-    return asyncio.run(agent_cli.run_agent(args))
+    return _run(agent_cli.run_agent(args))
 
 
 def _demo(args: argparse.Namespace) -> int:
     from ren_lsp.cli.demo import run_demo
-
-    return asyncio.run(run_demo())
+    return _run(run_demo())
 
 
 def _pr(args: argparse.Namespace) -> int:
     from ren_lsp.cli.pr import run_pr
 
     load()  # the settings' problems, shown once here (the server reads the same layers)
-    return asyncio.run(run_pr(args))
+    return _run(run_pr(args))

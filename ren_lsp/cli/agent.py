@@ -9,7 +9,6 @@ and the ``agent.allowedCommands`` prefixes run (as in an editor that cannot ask)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import sys
 from pathlib import Path
@@ -38,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def _ask_on_terminal(params: types.ShowMessageRequestParams) -> str | None:
+    import asyncio  # here: importing this module (every command line does) stays cheap
+
     actions = [a.title for a in params.actions or []]
     print(f"\n? {params.message}", file=sys.stderr)
     for number, title in enumerate(actions, 1):
@@ -55,6 +56,8 @@ async def _ask_on_terminal(params: types.ShowMessageRequestParams) -> str | None
 
 
 async def run_agent(args: argparse.Namespace) -> int:
+    import asyncio
+
     from lsprotocol import types
 
     from ren_lsp.cli.driver import Driver

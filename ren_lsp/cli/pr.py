@@ -8,7 +8,6 @@ repository, prints the preview when the server asks to confirm and asks on the t
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shlex
 import subprocess
@@ -86,6 +85,8 @@ async def run_pr(args: argparse.Namespace) -> int:
 
 async def _ask(driver: Driver, params: types.ShowMessageRequestParams) -> str | None:
     """Print the preview and the question; the user's answer on the terminal."""
+    import asyncio  # here: every command line imports this module
+
     preview = next((uri for uri in reversed(list(driver.documents)) if uri.endswith(".md")),
                    None)
     while True:
