@@ -76,7 +76,7 @@ def make_plan(index: Index) -> Plan:
         index._drop(key)
     loads = [index._load_cache(root) for root in range(len(index.roots))]
     cached = [entries for entries, _ in loads]
-    # One root whose cache may prove current as a whole: its tables are taken as saved.
+    # One root's saved tables are taken as they are, less what its stale entries counted.
     tables = loads[0][1] if len(loads) == 1 and not index.records else None
     bases = [root.as_posix() for root in index.roots]
     plan = Plan(len(listed))
@@ -128,9 +128,22 @@ def make_plan(index: Index) -> Plan:
                         loaded = []
                 continue
         plan.to_read.append((key, root, rel))
-    if tables is None or not index._take_with_tables(loaded, tables):
+    index.stats.saved_tables = tables is not None and index._take_with_tables(
+        loaded, tables, _stale(index, cached[0], loaded))
+    if not index.stats.saved_tables:
         index._put_many(loaded)
     return plan
+
+
+def _stale(index: Index, entries: dict[str, Any], loaded: list[FileRecord]) -> list[FileRecord]:
+    """The records of a root's cache entries that were not taken (their files changed or
+    went): what the saved tables counted that the index will not hold."""
+    taken = {record.rel for record in loaded}
+    base = index.roots[0].as_posix()
+    return [make_record(index.key_for(0, rel), f"{base}/{rel}", 0, rel, size, mtime_ns, digest,
+                        lexical, symbols, index.secret_patterns)
+            for rel, (size, mtime_ns, _, digest, lexical, symbols) in entries.items()
+            if rel not in taken and lexical is not None and symbols is not None]
 
 
 def _unchanged(index: Index, key: str, digest: str, known: tuple[int, int],

@@ -72,6 +72,8 @@ class IndexStats:
     hashed: int = 0
     #: worker processes the last build used (0: a worker thread)
     workers: int = 0
+    #: a restart took the tables saved with the cache (less its stale entries' counts)
+    saved_tables: bool = False
 
 
 
@@ -100,7 +102,7 @@ class Index(Tables):
         self.total_names = 0
         self.total_path = 0
         self.total_notes = 0
-        #: defined name -> keys of the files that define it
+        #: defined name -> the key of the file that defines it, or a set of them (``definers``)
         self.defined_in: dict[str, str | set[str]] = {}
         #: the text of files indexed from editor buffers, by key
         self.buffers: dict[str, str] = {}

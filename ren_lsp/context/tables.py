@@ -158,17 +158,7 @@ class Tables:
                 self.graph.remove(old)
 
     def _forget_stats(self, record: FileRecord) -> None:
-        self.with_symbols -= record.symbols
-        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names),
-                               (self.df_path, record.path_terms), (self.df_notes, record.notes)):
-            counter.subtract(terms.keys())
-            for term in terms:
-                if counter[term] <= 0:
-                    del counter[term]
-        self.total_length -= record.length
-        self.total_names -= sum(record.names.values())
-        self.total_path -= sum(record.path_terms.values())
-        self.total_notes -= sum(record.notes.values())
+        self._uncount(record)
         for name in names_of(record.definitions):
             keys = self.defined_in.get(name)
             if keys is None:
@@ -183,6 +173,20 @@ class Tables:
             elif not keys:
                 del self.defined_in[name]
 
+    def _uncount(self, record: FileRecord) -> None:
+        """Take a record's words out of the frequencies and lengths."""
+        self.with_symbols -= record.symbols
+        for counter, terms in ((self.df_terms, record.terms), (self.df_names, record.names),
+                               (self.df_path, record.path_terms), (self.df_notes, record.notes)):
+            counter.subtract(terms.keys())
+            for term in terms:
+                if counter[term] <= 0:
+                    del counter[term]
+        self.total_length -= record.length
+        self.total_names -= sum(record.names.values())
+        self.total_path -= sum(record.path_terms.values())
+        self.total_notes -= sum(record.notes.values())
+
     def _tables(self, records: int) -> dict[str, Any] | None:
         """The tables over all records (under the lock), when they are those of one root's
         ``records`` records only (no open file outside it, no editor buffer): what a restart
@@ -194,11 +198,13 @@ class Tables:
                 "totals": (self.total_length, self.total_names, self.total_path,
                            self.total_notes), "symbols": self.with_symbols}
 
-    def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any]) -> bool:
-        """Take in a restart's records with the tables saved with them, when they are all the
-        records that were saved and the index holds nothing else; whether it could."""
+    def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any],
+                          stale: Sequence[FileRecord] = ()) -> bool:
+        """Take in a restart's records with the tables saved with them, less what the
+        ``stale`` records (saved, but changed or gone since) counted, when those two are all
+        the records that were saved and the index holds nothing else; whether it could."""
         with self.lock:
-            if self.records or tables.get("records") != len(records):
+            if self.records or tables.get("records") != len(records) + len(stale):
                 return False
             self.version += 1
             self.records.update((record.key, record) for record in records)
@@ -210,5 +216,7 @@ class Tables:
             (self.total_length, self.total_names, self.total_path,
              self.total_notes) = tables["totals"]
             self.with_symbols = tables["symbols"]
+            for record in stale:
+                self._uncount(record)
             self._link(records)
             return True

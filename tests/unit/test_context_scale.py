@@ -197,22 +197,30 @@ def tables(index: Index) -> tuple[object, ...]:
             {name: set(index.definers(name)) for name in index.defined_in})
 
 
-def test_a_restart_takes_the_saved_tables_only_when_they_are_still_true(root: Path) -> None:
+def test_a_restart_takes_the_saved_tables_less_what_changed_and_removed_files_counted(root: Path) -> None:
     cache = root.parent / "cache"
     ContextEngine([root], cache_dir=cache).build_sync()
     fresh = ContextEngine([root], use_cache=False)
     fresh.build_sync()
     warm = ContextEngine([root], cache_dir=cache)
     warm.build_sync()  # every file unchanged: the tables as saved
-    assert warm.stats.parsed == 0 and tables(warm.index) == tables(fresh.index)
+    assert warm.stats.parsed == 0 and warm.stats.saved_tables
+    assert tables(warm.index) == tables(fresh.index)
     path = root / "app" / "money.py"
     path.write_text(FILES["app/money.py"] + "\ndef round_dimes(x):\n    return x\n")
+    gone = sorted(rel for rel in READABLE if rel.endswith(".py") and rel != "app/money.py")[0]
+    (root / gone).unlink()
+    (root / "app" / "added.py").write_text("def freshly_added_helper():\n    return 1\n")
     changed = ContextEngine([root], cache_dir=cache)
-    changed.build_sync()  # one file changed: the tables counted again, with its new words
+    # A file changed, one went, one came: the saved tables less what the first two counted,
+    # then the new texts' words, equal to counting every file afresh.
+    changed.build_sync()
     fresh = ContextEngine([root], use_cache=False)
     fresh.build_sync()
-    assert changed.stats.parsed == 1 and tables(changed.index) == tables(fresh.index)
+    assert changed.stats.parsed == 2 and changed.stats.saved_tables
+    assert tables(changed.index) == tables(fresh.index)
     assert set(changed.index.definers("round_dimes")) == {"app/money.py"}
+    assert gone not in changed.index.records
 
 
 def test_files_parsed_for_a_command_line_request_are_cached_for_the_next(
