@@ -7,6 +7,12 @@ a build. After the burst one young collection walks what it made once (the index
 objects the collector tracks: ``Tables.defined_in`` holds strings, not sets, for names defined
 once). Nested and concurrent bursts share one pause: the collector comes back, as it was, when
 the last one ends.
+
+That one collection walks everything the burst made at once: 7 ms for the standard library's
+records, but proportionally more for 50,000 files, with the interpreter's lock held. A program
+whose index lives as long as it does (the language server) asks for ``freeze_after_bursts``:
+what a burst made then goes to the permanent generation (``gc.freeze``), which no collection
+walks; frozen objects are still freed when their last reference goes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,13 @@ from collections.abc import Iterator
 _lock = threading.Lock()
 _bursts = 0
 _was_enabled = False
+_freeze = False
+
+
+def freeze_after_bursts(on: bool = True) -> None:
+    """Hand what each burst made to the permanent generation (see above)."""
+    global _freeze
+    _freeze = on
 
 
 @contextlib.contextmanager
@@ -35,5 +48,8 @@ def collection_paused() -> Iterator[None]:
     finally:
         with _lock:
             _bursts -= 1
-            if not _bursts and _was_enabled:
-                gc.enable()
+            if not _bursts:
+                if _freeze:
+                    gc.freeze()
+                if _was_enabled:
+                    gc.enable()

@@ -50,6 +50,9 @@ class QuietCollector:
     def __init__(self) -> None:
         self._builds = 0
         self._thresholds = gc.get_threshold()
+        from ren_lsp.context import quiet
+
+        quiet.freeze_after_bursts()  # a cache's records, a batch's: kept as long as the index
 
     def __enter__(self) -> QuietCollector:
         if not self._builds:

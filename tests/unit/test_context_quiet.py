@@ -45,3 +45,21 @@ def test_a_collector_the_program_turned_off_stays_off_and_an_error_ends_the_paus
     except KeyError:
         pass
     assert gc.isenabled()
+
+
+def test_a_program_that_keeps_its_index_has_each_bursts_objects_frozen() -> None:
+    from ren_lsp.context import quiet
+
+    made: list[dict[str, list[int]]] = []
+    quiet.freeze_after_bursts()
+    try:
+        with collection_paused():
+            made.extend({"k": [n]} for n in range(1000))
+        frozen = gc.get_freeze_count()
+        assert frozen >= 1000  # out of every later collection's walk
+    finally:
+        quiet.freeze_after_bursts(False)
+        gc.unfreeze()
+    with collection_paused():
+        made.extend({"k": [n]} for n in range(1000))
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
