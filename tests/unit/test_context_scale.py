@@ -197,7 +197,7 @@ def tables(index: Index) -> tuple[object, ...]:
             {name: set(index.definers(name)) for name in index.defined_in})
 
 
-def test_a_restart_takes_the_saved_tables_less_what_changed_and_removed_files_counted(root: Path) -> None:
+def test_a_restart_takes_the_saved_tables_less_what_stale_entries_counted(root: Path) -> None:
     cache = root.parent / "cache"
     ContextEngine([root], cache_dir=cache).build_sync()
     fresh = ContextEngine([root], use_cache=False)
