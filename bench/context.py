@@ -30,7 +30,11 @@ standard-library phases run again with that version's ``ren_lsp`` in the same ru
 With ``--only-server``, only the 50,000-file row (``--files N`` for another size); with
 ``--compare SRC`` too, the same row again with that version's server, in the same run.
 
-    .venv/bin/python bench/context.py [--compare /tmp/main] [--files 50000]
+With ``--repeat N``, the cold, warm and restart phases run N times more, the versions taking
+turns, and their medians and ranges are printed (one run of each says little on a noisy
+machine).
+
+    .venv/bin/python bench/context.py [--compare /tmp/main] [--files 50000] [--repeat N]
         [--skip-server | --only-server]
 """
 
@@ -254,6 +258,29 @@ def stdlib_phases(tree: Path, cache: Path, src: Path | None = None) -> dict[str,
     return found
 
 
+def repeated(tree: Path, folder: Path, versions: list[tuple[str, Path | None]],
+             rounds: int) -> None:
+    """The bars' phases again, ``rounds`` times, the versions taking turns within each round
+    (the machine's speed drifts between minutes): cold, warm, and a restart after one file
+    changed, each version with its own cache. Prints each one's median and range."""
+    times: dict[str, dict[str, list[float]]] = {name: {} for name, _ in versions}
+    for round_ in range(rounds):
+        for number, (name, src) in enumerate(versions):
+            cache = folder / f"repeat{number}-{round_}"
+            found = {"cold": run_phase("cold", tree, cache, src),
+                     "warm": run_phase("warm", tree, cache, src)}
+            run_phase("update", tree, cache, src)
+            found["restart after a change"] = run_phase("warm", tree, cache, src)
+            for phase, result in found.items():
+                times[name].setdefault(phase, []).append(result["seconds"])
+            shutil.rmtree(cache)
+    print(f"repeated {rounds} times, the versions in turn (median, range):")
+    for name, phases in times.items():
+        print(f"  [{name}] " + "; ".join(
+            f"{phase} {statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
+            for phase, values in phases.items()))
+
+
 def report(name: str, found: dict[str, dict]) -> None:
     read, cold, warm = found["read"], found["cold"], found["warm"]
     update, restart, query = found["update"], found["restart"], found["query"]
@@ -297,6 +324,8 @@ def main() -> None:
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--compare", type=Path, metavar="SRC",
                         help="a source tree of another ren_lsp version, measured in the same run")
+    parser.add_argument("--repeat", type=int, default=0, metavar="N",
+                        help="then cold, warm and restart N times more, the versions in turn")
     parser.add_argument("--files", type=int, default=50_000,
                         help="files of the synthetic workspace (default 50,000)")
     which = parser.add_mutually_exclusive_group()
@@ -327,6 +356,10 @@ def main() -> None:
             if args.compare is not None:
                 report(f"baseline {args.compare}", stdlib_phases(
                     tree, Path(temporary) / "cache-baseline", args.compare.resolve()))
+            if args.repeat:
+                repeated(tree, Path(temporary), [("this version", None)] + (
+                    [(f"baseline {args.compare}", args.compare.resolve())]
+                    if args.compare is not None else []), args.repeat)
         if args.skip_server:
             return
         big = synthetic_workspace(Path(temporary) / "big", args.files)

@@ -159,6 +159,10 @@ class Tables:
 
     def _forget_stats(self, record: FileRecord) -> None:
         self._uncount(record)
+        self._undefine(record)
+
+    def _undefine(self, record: FileRecord) -> None:
+        """Take a record's definitions out of ``defined_in``."""
         for name in names_of(record.definitions):
             keys = self.defined_in.get(name)
             if keys is None:
@@ -193,10 +197,20 @@ class Tables:
         that finds the cache current takes as they are (``_take_with_tables``)."""
         if len(self.roots) != 1 or len(self.records) != records:
             return None
+        # Names defined once apart (taken back in at C speed), the others' sets as tuples: a
+        # set the index changes while the cache is written could not be written.
+        single: dict[str, str] = {}
+        several: dict[str, tuple[str, ...]] = {}
+        for name, keys in self.defined_in.items():
+            if isinstance(keys, str):
+                single[name] = keys
+            else:
+                several[name] = tuple(keys)
         return {"records": records, "terms": dict(self.df_terms), "names": dict(self.df_names),
                 "path": dict(self.df_path), "notes": dict(self.df_notes),
                 "totals": (self.total_length, self.total_names, self.total_path,
-                           self.total_notes), "symbols": self.with_symbols}
+                           self.total_notes), "symbols": self.with_symbols,
+                "defined_in": (single, several)}
 
     def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any],
                           stale: Sequence[FileRecord] = ()) -> bool:
@@ -216,7 +230,17 @@ class Tables:
             (self.total_length, self.total_names, self.total_path,
              self.total_notes) = tables["totals"]
             self.with_symbols = tables["symbols"]
+            defined = tables.get("defined_in")
+            if defined is None:  # a cache written before the tables held it
+                for record in stale:
+                    self._uncount(record)
+                self._link(records)
+                return True
+            single, several = defined
+            self.defined_in.update(single)
+            self.defined_in.update((name, set(keys)) for name, keys in several.items())
             for record in stale:
-                self._uncount(record)
-            self._link(records)
+                self._forget_stats(record)
+            for record in records:
+                self.graph.add(record)
             return True
