@@ -197,12 +197,22 @@ def is_secret_file(path: str | PurePath, extra: Sequence[str] = ()) -> bool:
 def _is_secret_posix(text: str, extra: tuple[str, ...]) -> bool:
     """``is_secret_file`` of a normalized relative posix path (a listing's); ``extra`` after
     the defaults (``!pattern`` lifts a default)."""
-    return bool(text) and _matcher((*SECRET_FILES, *extra))(text)
+    return bool(text) and _secrets(extra)(text)
 
 
 def is_default_excluded(rel: str, extra: Sequence[str] = ()) -> bool:
     """Whether the default exclusions or the ``ignoreFiles`` patterns ``extra`` drop ``rel``."""
-    return _matcher((*DEFAULT_EXCLUDES, *extra))(rel)
+    return _excludes(tuple(extra))(rel)
+
+
+@lru_cache(maxsize=32)
+def _secrets(extra: tuple[str, ...]) -> Callable[[str], bool]:
+    return _matcher((*SECRET_FILES, *extra))
+
+
+@lru_cache(maxsize=32)
+def _excludes(extra: tuple[str, ...]) -> Callable[[str], bool]:
+    return _matcher((*DEFAULT_EXCLUDES, *extra))
 
 
 # -- per-directory ignore files -----------------------------------------------------------------
@@ -231,7 +241,7 @@ class IgnoreTree:
                 except OSError:
                     continue
                 lines.extend(text.splitlines())
-            self._specs[directory] = _parse_ignore_file(lines) if lines else None
+            self._specs[directory] = _spec(tuple(lines)) if lines else None
         return self._specs[directory]
 
     def forget(self, directory: str) -> None:
@@ -251,12 +261,6 @@ class IgnoreTree:
             if result.include is not None:
                 decision = bool(result.include)
         return decision
-
-
-def _parse_ignore_file(lines: list[str]) -> pathspec.GitIgnoreSpec:
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 # -- the rules of one root ----------------------------------------------------------------------
