@@ -70,29 +70,39 @@ def match(index: Index, query_terms: list[str]) -> Matches:
         if weights:
             fields.append(_Field(name, weights, related, max(total / count, 1.0), k1,
                                  _ATTRIBUTE[name]))
-    wanted = set(query_terms)
+    # Each file's bag is asked for each term (not the bag walked for the terms), and only for
+    # the terms some file of the field holds: a few lookups per file instead of one per word
+    # it holds. In the question's order, so that the scores' sums are the same in every process.
+    wanted = tuple(dict.fromkeys(query_terms))
+    plan = [(field.name == "body", field.attribute, tuple(t for t in wanted if t in field.weights),
+             tuple(field.related), field.related, field.weights.get, field.k1, field.k1 + 1,
+             field.average, result.fields[field.name]) for field in fields]
     for key, record in index.records.items():
-        hits: set[str] = set()
-        for field in fields:
-            bag: dict[str, int] = getattr(record, field.attribute)
+        hits: set[str] | None = None
+        for (is_body, attribute, terms, related_terms, related, weight, k1, k1_plus, average,
+             scores) in plan:
+            bag: dict[str, int] = getattr(record, attribute)
             if not bag:
                 continue
-            common = [t for t in (wanted.intersection(bag) if len(bag) > len(wanted) else
-                                  (t for t in bag if t in wanted))]
-            expanded = [t for t in field.related if t in bag] if field.related else []
+            common = [t for t in terms if t in bag]
+            expanded = [t for t in related_terms if t in bag] if related_terms else ()
             if not common and not expanded:
                 continue
-            length = record.length if field.name == "body" else sum(bag.values())
-            norm = field.k1 * (1 - B + B * length / field.average)
+            length = record.length if is_body else sum(bag.values())
+            norm = k1 * (1 - B + B * length / average)
             score = 0.0
-            for term, share in (*((t, 1.0) for t in common), *((t, PARTIAL) for t in expanded)):
+            for term in common:
                 frequency = bag[term]
-                score += share * field.weights.get(term, 0.0) * frequency * (field.k1 + 1) / (
-                    frequency + norm)
+                score += weight(term, 0.0) * frequency * k1_plus / (frequency + norm)
+            for term in expanded:
+                frequency = bag[term]
+                score += PARTIAL * weight(term, 0.0) * frequency * k1_plus / (frequency + norm)
             if score > 0:
-                result.fields[field.name][key] = score
+                scores[key] = score
+                if hits is None:
+                    hits = set()
                 hits.update(common)
-                hits.update(field.related[t] for t in expanded)
+                hits.update(related[t] for t in expanded)
         if hits:
             result.hits[key] = hits
     return result
