@@ -98,6 +98,9 @@ class Graph:
         #: imports into words waits for the first ``importers_of`` (a restart needs none)
         self._pending: dict[str, Node] = {}
         self._resolved: dict[str, frozenset[str]] = {}
+        #: key -> the files that import it: a request asks for hundreds of candidates' (twice
+        #: when it parses some on demand); any change of imports empties it
+        self._importers: dict[str, frozenset[str]] = {}
         #: (root, folder of a go.mod) -> its module path
         self._go_modules: dict[tuple[int, str], str] = {}
 
@@ -109,6 +112,7 @@ class Graph:
         self._pending[node.key] = node
         self._read_go_mod(node)
         self._resolved.clear()
+        self._importers.clear()
 
     def _read_go_mod(self, node: Node) -> None:
         if node.rel.rpartition("/")[2] != "go.mod":
@@ -126,6 +130,11 @@ class Graph:
 
     def replace(self, old: Node, new: Node) -> None:
         """A file's content changed: only its own imports need resolving again."""
+        if tuple(old.imports) == tuple(new.imports) and new.rel.rpartition("/")[2] != "go.mod":
+            # The same imports (a keystroke, a parse on demand): nothing resolves otherwise.
+            if self._pending.pop(old.key, None) is not None:
+                self._pending[new.key] = new
+            return
         if self._pending.pop(old.key, None) is not None:
             self._pending[new.key] = new  # its words were never indexed: nothing to undo
         else:
@@ -133,6 +142,7 @@ class Graph:
                 _discard(self._by_import_key, key, old.key)
             self._add_imports(new)
         self._resolved.pop(new.key, None)
+        self._importers.clear()
         if new.rel.rpartition("/")[2] == "go.mod":  # every Go import may resolve differently
             self._read_go_mod(new)
             self._resolved.clear()
@@ -157,6 +167,7 @@ class Graph:
         if node.rel.rpartition("/")[2] == "go.mod":
             self._go_modules.pop((node.root, node.rel.rpartition("/")[0]), None)
         self._resolved.clear()
+        self._importers.clear()
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -172,11 +183,17 @@ class Graph:
             self._resolved[key] = frozenset(found)
         return self._resolved[key]
 
-    def importers_of(self, key: str) -> set[str]:
+    def importers_of(self, key: str) -> frozenset[str]:
         """The workspace files that import ``key``."""
+        found = self._importers.get(key)
+        if found is None:
+            found = self._importers[key] = self._find_importers(key)
+        return found
+
+    def _find_importers(self, key: str) -> frozenset[str]:
         node = self.nodes.get(key)
         if node is None:
-            return set()
+            return frozenset()
         candidates: set[str] = set()
         words = own_keys(node.rel)
         if node.rel.endswith(".go"):  # a root package is imported by its module path's words
@@ -187,7 +204,7 @@ class Graph:
         for word in words:
             candidates |= self._by_import_key.get(word, set())
         candidates.discard(key)
-        return {other for other in candidates if key in self.imports_of(other)}
+        return frozenset(other for other in candidates if key in self.imports_of(other))
 
     def resolve(self, node: Node, spec: str) -> set[str]:
         """The files one import specifier of ``node`` names (empty when external)."""

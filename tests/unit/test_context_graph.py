@@ -78,3 +78,20 @@ def test_who_imports_a_file_follows_edits_made_before_the_first_question(
     engine.update(tmp_path / "billing.py")  # and after: the indexed words are replaced
     assert graph.importers_of("money.py") == {"billing.py"}
     assert graph.importers_of("tax.py") == set()
+
+
+def test_who_imports_a_file_is_remembered_until_some_imports_change(tmp_path: Path) -> None:
+    engine = index_of(tmp_path, {"money.py": "", "billing.py": "import money\n"})
+    graph = engine.index.graph
+    assert graph.importers_of("money.py") == {"billing.py"}
+    # A body edit keeps the imports: the answer stands (and is not worked out again).
+    (tmp_path / "billing.py").write_text("import money\n\nTOTAL = 1\n", encoding="utf-8")
+    engine.update(tmp_path / "billing.py")
+    assert graph.importers_of("money.py") is graph.importers_of("money.py") == {"billing.py"}
+    # A new importer, and one that stops importing: both seen at the next question.
+    (tmp_path / "report.py").write_text("import money\n", encoding="utf-8")
+    engine.update(tmp_path / "report.py")
+    assert graph.importers_of("money.py") == {"billing.py", "report.py"}
+    (tmp_path / "billing.py").write_text("TOTAL = 1\n", encoding="utf-8")
+    engine.update(tmp_path / "billing.py")
+    assert graph.importers_of("money.py") == {"report.py"}
