@@ -230,6 +230,7 @@ class IgnoreTree:
         self.root = root
         self.names = tuple(names)
         self._specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
+        self._chains: dict[str, tuple[tuple[int, pathspec.GitIgnoreSpec], ...]] = {}
 
     def spec_for(self, directory: str) -> pathspec.GitIgnoreSpec | None:
         if directory not in self._specs:
@@ -247,17 +248,24 @@ class IgnoreTree:
     def forget(self, directory: str) -> None:
         """Read that directory's ignore files again on next use (one of them changed)."""
         self._specs.pop(directory, None)
+        self._chains.clear()
+
+    def _chain(self, directory: str) -> tuple[tuple[int, pathspec.GitIgnoreSpec], ...]:
+        """The ignore files that apply in ``directory`` (its own and its parents'), outermost
+        first, each with where the paths it matches start: most folders have none."""
+        found = self._chains.get(directory)
+        if found is None:
+            outer = self._chain(directory.rpartition("/")[0]) if directory else ()
+            spec = self.spec_for(directory)
+            found = outer if spec is None else (
+                *outer, (len(directory) + 1 if directory else 0, spec))
+            self._chains[directory] = found
+        return found
 
     def ignored(self, rel: str, *, is_dir: bool = False) -> bool:
-        parts = rel.split("/")
         decision = False
-        for depth in range(len(parts)):
-            directory = "/".join(parts[:depth])
-            spec = self.spec_for(directory)
-            if spec is None:
-                continue
-            sub = "/".join(parts[depth:]) + ("/" if is_dir else "")
-            result = spec.check_file(sub)
+        for start, spec in self._chain(rel.rpartition("/")[0]):
+            result = spec.check_file(rel[start:] + ("/" if is_dir else ""))
             if result.include is not None:
                 decision = bool(result.include)
         return decision

@@ -187,3 +187,42 @@ def test_every_built_in_pattern_is_a_simple_one_and_anything_else_goes_to_pathsp
     assert files.is_secret_file("config/.env")
     assert not files.is_secret_file("config/.env", ["!.env"])
     assert files.is_default_excluded("gen/x.py", ["gen/**"])
+
+
+def _ignored_by_every_level(tree: files.IgnoreTree, rel: str, is_dir: bool) -> bool:
+    """What an ignore tree decides, asked level by level (the plain reading of git's rule)."""
+    parts, decision = rel.split("/"), False
+    for depth in range(len(parts)):
+        spec = tree.spec_for("/".join(parts[:depth]))
+        if spec is not None:
+            result = spec.check_file("/".join(parts[depth:]) + ("/" if is_dir else ""))
+            if result.include is not None:
+                decision = bool(result.include)
+    return decision
+
+
+_FOLDERS = ("", "a", "a/b", "a/b/c", "d")
+_RULES = ("*.log", "!keep.log", "b/", "/c", "tmp*", "!tmp1", "c/*.txt", "x.py")
+
+
+@given(ignore_files=st.dictionaries(st.sampled_from(_FOLDERS),
+                                    st.lists(st.sampled_from(_RULES), max_size=4), max_size=4),
+       rel=st.lists(st.sampled_from(["a", "b", "c", "d", "keep.log", "x.log", "tmp1", "tmp2",
+                                     "y.txt", "x.py"]), min_size=1, max_size=5),
+       is_dir=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_nested_ignore_files_decide_as_git_reads_them_level_by_level(
+        tmp_path_factory: pytest.TempPathFactory, ignore_files: dict[str, list[str]],
+        rel: list[str], is_dir: bool) -> None:
+    root = tmp_path_factory.mktemp("tree")
+    for folder, rules in ignore_files.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / ".gitignore").write_text("\n".join(rules) + "\n", encoding="utf-8")
+    tree = files.IgnoreTree(root, (".gitignore",))
+    path = "/".join(rel)
+    assert tree.ignored(path, is_dir=is_dir) == _ignored_by_every_level(tree, path, is_dir)
+    folder = next(iter(ignore_files), "")
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / folder / ".gitignore").write_text("*\n", encoding="utf-8")  # changed: read again
+    tree.forget(folder)
+    assert tree.ignored(path, is_dir=is_dir) == _ignored_by_every_level(tree, path, is_dir)
