@@ -137,8 +137,8 @@ class SimplePatterns:
         body = pattern[:-1] if pattern.endswith("/") else pattern
         if not body or body.startswith("/") or body.endswith("/") or "**" in body:
             return False
-        if any(c in body for c in "!?[]\\# "):
-            return False
+        if any(c in body for c in "!?[]\\#") or any(c.isspace() for c in pattern):
+            return False  # negations, classes, escapes, comments; pathspec strips blanks
         return "/" not in body or (body.count("/") == 1 and "*" not in body)
 
     def match(self, rel: str) -> bool:
@@ -154,15 +154,25 @@ class SimplePatterns:
             self.globs and self.globs(name))
 
     def _folder(self, path: str) -> bool:
-        found = self._folders.get(path)
-        if found is None:
-            head, _, name = path.rpartition("/")
-            found = (self._name(name) or name in self.dir_names or bool(
-                self.dir_globs and self.dir_globs(name)) or path in self.anchored_dirs or (
-                bool(head) and self._folder(head)))
-            if len(self._folders) >= 100_000:
-                self._folders.clear()
-            self._folders[path] = found
+        folders = self._folders
+        found = folders.get(path)
+        if found is not None:
+            return found
+        # Up to the nearest folder decided before (a loop: paths may be thousands deep), then
+        # down again, deciding each from its parent.
+        unknown = [path]
+        head = path.rpartition("/")[0]
+        while head and head not in folders:
+            unknown.append(head)
+            head = head.rpartition("/")[0]
+        found = folders.get(head, False) if head else False
+        if len(folders) >= 100_000:
+            folders.clear()
+        for folder in reversed(unknown):
+            name = folder.rpartition("/")[2]
+            found = found or self._name(name) or name in self.dir_names or bool(
+                self.dir_globs and self.dir_globs(name)) or folder in self.anchored_dirs
+            folders[folder] = found
         return found
 
 
@@ -253,13 +263,20 @@ class IgnoreTree:
     def _chain(self, directory: str) -> tuple[tuple[int, pathspec.GitIgnoreSpec], ...]:
         """The ignore files that apply in ``directory`` (its own and its parents'), outermost
         first, each with where the paths it matches start: most folders have none."""
-        found = self._chains.get(directory)
-        if found is None:
-            outer = self._chain(directory.rpartition("/")[0]) if directory else ()
-            spec = self.spec_for(directory)
-            found = outer if spec is None else (
-                *outer, (len(directory) + 1 if directory else 0, spec))
-            self._chains[directory] = found
+        chains = self._chains
+        found = chains.get(directory)
+        if found is not None:
+            return found
+        unknown = [directory]  # up to the nearest folder known (a loop: paths may be deep)
+        while unknown[-1] and unknown[-1].rpartition("/")[0] not in chains:
+            unknown.append(unknown[-1].rpartition("/")[0])
+        last = unknown[-1]
+        found = chains.get(last.rpartition("/")[0], ()) if last else ()
+        for folder in reversed(unknown):
+            spec = self.spec_for(folder)
+            if spec is not None:
+                found = (*found, (len(folder) + 1 if folder else 0, spec))
+            chains[folder] = found
         return found
 
     def ignored(self, rel: str, *, is_dir: bool = False) -> bool:

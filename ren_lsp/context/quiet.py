@@ -10,9 +10,12 @@ the last one ends.
 
 That one collection walks everything the burst made at once: 7 ms for the standard library's
 records, but proportionally more for 50,000 files, with the interpreter's lock held. A program
-whose index lives as long as it does (the language server) asks for ``freeze_after_bursts``:
-what a burst made then goes to the permanent generation (``gc.freeze``), which no collection
-walks; frozen objects are still freed when their last reference goes.
+whose index lives as long as it does (the language server, while it builds) asks for
+``freeze_after_bursts``: what a burst made then goes to the permanent generation
+(``gc.freeze``), which no collection walks; frozen objects are still freed when their last
+reference goes, but a cycle among them never is, so it is for builds only, whose records form
+none (cyclic garbage of the moment is frozen with them: the server's builds froze what landed
+already).
 """
 
 from __future__ import annotations

@@ -50,9 +50,6 @@ class QuietCollector:
     def __init__(self) -> None:
         self._builds = 0
         self._thresholds = gc.get_threshold()
-        from ren_lsp.context import quiet
-
-        quiet.freeze_after_bursts()  # a cache's records, a batch's: kept as long as the index
 
     def __enter__(self) -> QuietCollector:
         if not self._builds:
@@ -61,6 +58,10 @@ class QuietCollector:
             # too: out of every later collection's walk.
             gc.freeze()
             gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_FULL_COLLECTION)
+            # A batch's records, a cache's: kept as long as the index, as what landed is.
+            from ren_lsp.context import quiet  # here: the server starts without the engine
+
+            quiet.freeze_after_bursts(True)
         self._builds += 1
         return self
 
@@ -71,6 +72,9 @@ class QuietCollector:
     def __exit__(self, *_: object) -> None:
         self._builds -= 1
         if not self._builds:
+            from ren_lsp.context import quiet
+
+            quiet.freeze_after_bursts(False)  # a request's parse on demand: collected as usual
             gc.collect(1)  # the young cycles of the build's last steps: not kept forever
             gc.freeze()
             gc.set_threshold(*self._thresholds)

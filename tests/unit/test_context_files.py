@@ -226,3 +226,21 @@ def test_nested_ignore_files_decide_as_git_reads_them_level_by_level(
     (root / folder / ".gitignore").write_text("*\n", encoding="utf-8")  # changed: read again
     tree.forget(folder)
     assert tree.ignored(path, is_dir=is_dir) == _ignored_by_every_level(tree, path, is_dir)
+
+
+def test_paths_thousands_of_folders_deep_are_decided_like_any_other(tmp_path: Path) -> None:
+    deep = "a/" * 3000
+    assert not files.is_secret_file(deep + "x.py") and files.is_secret_file(deep + ".env")
+    assert files.is_default_excluded(deep + "node_modules/x.js")
+    assert files.is_default_excluded(deep + "x.py") == files._spec(
+        files.DEFAULT_EXCLUDES).match_file(deep + "x.py")
+    (tmp_path / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    tree = files.IgnoreTree(tmp_path, (".gitignore",))
+    assert tree.ignored(deep + "x.log") and not tree.ignored(deep + "x.py")
+
+
+def test_a_pattern_with_blanks_is_left_to_pathspec_which_strips_them() -> None:
+    for pattern in ("a\t", "\t", "b \r", "c\n"):
+        assert not files.SimplePatterns.handles(pattern), repr(pattern)
+    assert files.is_secret_file("x/a", ["a\t"]) == files._spec(
+        (*files.SECRET_FILES, "a\t")).match_file("x/a")

@@ -77,3 +77,23 @@ def test_one_converter_for_every_request() -> None:
     params = converter().structure({"textDocument": {"uri": "file:///a.py"}},
                                    types.DidCloseTextDocumentParams)
     assert params.text_document.uri == "file:///a.py"
+
+
+def test_bursts_of_records_are_frozen_during_builds_only(
+        thresholds: tuple[int, int, int]) -> None:
+    from ren_lsp.context.quiet import collection_paused
+
+    collector = QuietCollector()
+    with collector:
+        frozen = gc.get_freeze_count()
+        with collection_paused():  # a batch taken in during the build: kept with the index
+            records = [{"terms": {f"t{n}": n}} for n in range(1000)]
+        assert gc.get_freeze_count() >= frozen + len(records)
+    gc.unfreeze()
+    with collection_paused():  # after it (a request's parse on demand): nothing is frozen
+        node = Node()
+        gone = weakref.ref(node)
+        del node
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None  # the cycle made in the burst was collected, not kept forever
