@@ -49,7 +49,6 @@ class Plan:
     to_read: list[tuple[str, int, str]] = attrs.Factory(list)
 
 
-@collection_paused()
 def make_plan(index: Index) -> Plan:
     """List the roots, stat each file, reuse what is unchanged (in memory, else in the disk
     cache); the rest is to read. Runs in a worker thread."""
@@ -74,6 +73,14 @@ def make_plan(index: Index) -> Plan:
             del index.unreadable[key]
     for key in gone:
         index._drop(key)
+    return _reuse(index, listed, stats)
+
+
+@collection_paused()
+def _reuse(index: Index, listed: dict[str, tuple[int, str]],
+           stats: list[dict[str, tuple[int, int]]]) -> Plan:
+    """The plan's second half: what of the listed files is unchanged in memory or in the disk
+    cache is kept (a burst of records: no garbage collection meanwhile), the rest is to read."""
     loads = [index._load_cache(root) for root in range(len(index.roots))]
     cached = [entries for entries, _ in loads]
     # One root's saved tables are taken as they are, less what its stale entries counted.
