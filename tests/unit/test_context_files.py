@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ren_lsp.context import files, is_secret_file
+from ren_lsp.context import files, is_secret_file, patterns
 from ren_lsp.context.files import SECRET_FILES, list_files, rules_for
 from tests.context_repo import LISTED, write_repo
 
@@ -171,18 +171,18 @@ _COMPONENTS = st.one_of(
 @settings(max_examples=2000, deadline=None)
 def test_the_fast_matcher_decides_as_pathspec_does(parts: list[str], is_dir: bool) -> None:
     rel = "/".join(parts) + ("/" if is_dir else "")
-    for patterns in (files.DEFAULT_EXCLUDES, files.SECRET_FILES):
-        fast = files._matcher(patterns)
-        assert fast.__self__.__class__ is files.SimplePatterns
-        assert fast(rel) == files._spec(patterns).match_file(rel), (rel, patterns[0])
+    for built_in in (files.DEFAULT_EXCLUDES, files.SECRET_FILES):
+        fast = patterns.matcher(built_in)
+        assert fast.__self__.__class__ is patterns.SimplePatterns
+        assert fast(rel) == patterns.spec(built_in).match_file(rel), (rel, built_in[0])
 
 
 def test_every_built_in_pattern_is_a_simple_one_and_anything_else_goes_to_pathspec() -> None:
-    assert all(files.SimplePatterns.handles(p) for p in (*files.DEFAULT_EXCLUDES,
+    assert all(patterns.SimplePatterns.handles(p) for p in (*files.DEFAULT_EXCLUDES,
                                                          *files.SECRET_FILES))
     for pattern in ("!.env", "docs/**/*.md", "/build", "a?.py", "[ab].py", "a/b/c", "src/*.py",
                     "# comment", "\\!x", "", "/"):
-        assert not files.SimplePatterns.handles(pattern), pattern
+        assert not patterns.SimplePatterns.handles(pattern), pattern
     # A user's pattern of another form (a negation lifting a default) still decides.
     assert files.is_secret_file("config/.env")
     assert not files.is_secret_file("config/.env", ["!.env"])
@@ -232,7 +232,7 @@ def test_paths_thousands_of_folders_deep_are_decided_like_any_other(tmp_path: Pa
     deep = "a/" * 3000
     assert not files.is_secret_file(deep + "x.py") and files.is_secret_file(deep + ".env")
     assert files.is_default_excluded(deep + "node_modules/x.js")
-    assert files.is_default_excluded(deep + "x.py") == files._spec(
+    assert files.is_default_excluded(deep + "x.py") == patterns.spec(
         files.DEFAULT_EXCLUDES).match_file(deep + "x.py")
     (tmp_path / ".gitignore").write_text("*.log\n", encoding="utf-8")
     tree = files.IgnoreTree(tmp_path, (".gitignore",))
@@ -241,6 +241,6 @@ def test_paths_thousands_of_folders_deep_are_decided_like_any_other(tmp_path: Pa
 
 def test_a_pattern_with_blanks_is_left_to_pathspec_which_strips_them() -> None:
     for pattern in ("a\t", "\t", "b \r", "c\n"):
-        assert not files.SimplePatterns.handles(pattern), repr(pattern)
-    assert files.is_secret_file("x/a", ["a\t"]) == files._spec(
+        assert not patterns.SimplePatterns.handles(pattern), repr(pattern)
+    assert files.is_secret_file("x/a", ["a\t"]) == patterns.spec(
         (*files.SECRET_FILES, "a\t")).match_file("x/a")
