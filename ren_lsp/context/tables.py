@@ -116,18 +116,11 @@ class Tables:
 
     def _link(self, records: Sequence[FileRecord]) -> None:
         """New records' definitions and imports into ``defined_in`` and the graph."""
-        defined_in = self.defined_in
+        define = self._define
         for record in records:
             key = record.key
             for name in names_of(record.definitions):
-                keys = defined_in.get(name)
-                if keys is None:
-                    defined_in[name] = key
-                elif isinstance(keys, str):
-                    if keys != key:
-                        defined_in[name] = {keys, key}
-                else:
-                    keys.add(key)
+                define(name, key)
             self.graph.add(record)
 
     def definers(self, name: str) -> Collection[str]:
