@@ -205,6 +205,7 @@ def _emulator(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     from ren_lsp.cli.ask import run_ask
+
     return _run(run_ask(args, load()))
 
 
@@ -216,6 +217,7 @@ def _context(args: argparse.Namespace) -> int:
 
 def _doctor(args: argparse.Namespace) -> int:
     from ren_lsp.cli.doctor import run_doctor
+
     return _run(run_doctor(load(quiet=True), emulator=args.emulator))
 
 
@@ -225,6 +227,7 @@ def _agent(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from ren_lsp.cli.demo import run_demo
+
     return _run(run_demo())
 
 
