@@ -27,7 +27,7 @@ from ren_lsp.context import kinds
 from ren_lsp.context.kinds import file_kind
 from ren_lsp.context.secrets import redact
 from ren_lsp.context.symbols import Definition, extract, references_of
-from ren_lsp.context.terms import PIECES, name_terms, normal, pieces_of
+from ren_lsp.context.terms import name_pieces, name_terms, pieces_of
 
 #: a text whose lines average more than this many characters is minified or generated
 MINIFIED_LINE_CHARS = 400
@@ -279,18 +279,13 @@ def sketch_fields(rel: str, clean: str, kind: str | None = None) -> Symbols:
             _kind(rel, clean, (d[1] for d in definitions), kind), False)
 
 
-@lru_cache(maxsize=100_000)
-def _name_terms(name: str) -> tuple[str, ...]:
-    return tuple(term for piece in PIECES.findall(name) if (term := normal(piece)))
-
-
 def _names(names: Iterable[str]) -> dict[str, int]:
     """``name_terms`` of definitions' names, the same counts in the same order (names
     repeat: each is split once)."""
     terms: dict[str, int] = {}
     get = terms.get
     for name in names:
-        for term in _name_terms(name):
+        for term in name_pieces(name):
             terms[term] = get(term, 0) + 1
     return terms
 

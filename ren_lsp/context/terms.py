@@ -113,11 +113,15 @@ def name_terms(names: Iterable[str]) -> Counter[str]:
     """The terms of names (a path's parts, definitions' names)."""
     terms: Counter[str] = Counter()
     for name in names:
-        for piece in _PIECES.findall(name):
-            term = normal(piece)
-            if term:
-                terms[term] += 1
+        for term in name_pieces(name):
+            terms[term] += 1
     return terms
+
+
+@lru_cache(maxsize=100_000)
+def name_pieces(name: str) -> tuple[str, ...]:
+    """The terms of one name, in order (names repeat across files: each is split once)."""
+    return tuple(term for piece in _PIECES.findall(name) if (term := normal(piece)))
 
 
 _REQUEST_TERMS = frozenset(filter(None, (normal(word) for word in _REQUEST_WORDS.split())))
