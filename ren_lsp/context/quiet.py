@@ -17,8 +17,7 @@ whose index lives as long as it does (the language server, while it builds) asks
 ``freeze_after_bursts``: what a burst made then goes to the permanent generation
 (``gc.freeze``), which no collection walks; frozen objects are still freed when their last
 reference goes, but a cycle among them never is, so it is for builds only, whose records form
-none (cyclic garbage of the moment is frozen with them: the server's builds froze what landed
-already).
+none (cyclic garbage of the moment is frozen with them).
 """
 
 from __future__ import annotations

@@ -41,9 +41,10 @@ class QuietCollector:
     A full collection walks every tracked object and holds the interpreter's lock meanwhile:
     with a large index in memory that is 100-400 ms (measured on 50,000 files) during which
     no request is answered. The records are made to live as long as the index, so they go to
-    the permanent generation (``gc.freeze``, which costs nothing) as they land, and while a
-    build runs the full collections are off; young ones still run, so the short-lived cycles
-    of requests are still collected. Builds may overlap (one waits for the other): the
+    the permanent generation (``gc.freeze``, which costs nothing) as each burst that makes
+    them ends (``context/quiet.py``: a cache's records, a batch's), and while a build runs the
+    full collections are off; young ones still run, so the short-lived cycles of requests are
+    still collected. Builds may overlap (one waits for the other): the
     thresholds come back when the last one ends.
     """
 
@@ -58,16 +59,11 @@ class QuietCollector:
             # too: out of every later collection's walk.
             gc.freeze()
             gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_FULL_COLLECTION)
-            # A batch's records, a cache's: kept as long as the index, as what landed is.
             from ren_lsp.context import quiet  # here: the server starts without the engine
 
             quiet.freeze_after_bursts(True)
         self._builds += 1
         return self
-
-    def landed(self) -> None:
-        """A batch of records is in: out of the collector's way for good."""
-        gc.freeze()
 
     def __exit__(self, *_: object) -> None:
         self._builds -= 1
@@ -130,7 +126,6 @@ class Indexing:
         last = [0]
 
         def report(done: int, total: int) -> None:
-            self._collector.landed()
             if done == total or done - last[0] >= 200:
                 last[0] = done
                 progress.report_message(f"{done}/{total} files")
