@@ -16,10 +16,11 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ren_lsp.context import postings
 from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import (
     Lexical,
@@ -32,6 +33,8 @@ from ren_lsp.context.records import (
 from ren_lsp.context.secrets import redact
 
 Result = tuple[str, int, int, int, str, Lexical | None, Symbols | None]
+#: a batch's results, their bags packed, and their postings (``packed``)
+Batch = tuple[list[Result], dict[str, dict[str, bytes]]]
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -80,6 +83,25 @@ def lexical_pass(root: str, patterns: Sequence[str], rels: Sequence[str]) -> lis
             symbols = sketch_fields(rel, clean, lexical[5])
         results.append((rel, size, mtime_ns, read_ns, digest, lexical, symbols))
     return results
+
+
+@collection_paused()
+def packed(function: Callable[[str, Sequence[str], Sequence[str]], list[Result]], root: str,
+           patterns: Sequence[str], rels: Sequence[str], first_doc: int
+           ) -> Batch:
+    """A build's batch: ``function``'s results with their body's and comments' bags packed,
+    numbered from ``first_doc`` in ``rels``' order, and their postings (``postings.py``).
+
+    What a worker sends back is then mostly bytes: the editor's process unpickles no dict of
+    each file's words, and the cache writes the postings as they are.
+    """
+    results = function(root, patterns, rels)
+    lexicals, words = postings.batch([(first_doc + number, result[5])
+                                      for number, result in enumerate(results)
+                                      if result[5] is not None])
+    packed_lexicals = iter(lexicals)
+    return [result if result[5] is None else (*result[:5], next(packed_lexicals), result[6])
+            for result in results], words
 
 
 def symbols_pass(root: str, patterns: Sequence[str],

@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ren_lsp.context import build
+from ren_lsp.context.cache import lexical_of
 from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import FileRecord, make_record, read_source
 
 if TYPE_CHECKING:
     from ren_lsp.context.index import Index
+    from ren_lsp.context.postings import Segment
 
 #: from this many files to read, definitions are sketched, and parsed on demand
 SKETCH_FILES = 400
@@ -82,7 +84,8 @@ def _reuse(index: Index, listed: dict[str, tuple[int, str]],
     """The plan's second half: what of the listed files is unchanged in memory or in the disk
     cache is kept (a burst of records: no garbage collection meanwhile), the rest is to read."""
     loads = [index._load_cache(root) for root in range(len(index.roots))]
-    cached = [entries for entries, _ in loads]
+    cached = [entries for entries, _, _ in loads]
+    segments = [segment for _, _, segment in loads]
     # One root's saved tables are taken as they are, less what its stale entries counted.
     tables = loads[0][1] if len(loads) == 1 and not index.records else None
     bases = [root.as_posix() for root in index.roots]
@@ -123,7 +126,8 @@ def _reuse(index: Index, listed: dict[str, tuple[int, str]],
                 if lexical is None or symbols is None:  # read before: binary or minified
                     index.unreadable[key] = (root, rel, *now, digest)
                 else:
-                    record = make_record(key, name, root, rel, *now, digest, lexical, symbols,
+                    record = make_record(key, name, root, rel, *now, digest,
+                                         lexical_of(lexical, segments[root]), symbols,
                                          index.secret_patterns)
                     if current is not None:  # an older text in memory: the cache's is the file's
                         index._put(record, dirty=False)
@@ -136,19 +140,21 @@ def _reuse(index: Index, listed: dict[str, tuple[int, str]],
                 continue
         plan.to_read.append((key, root, rel))
     index.stats.saved_tables = tables is not None and index._take_with_tables(
-        loaded, tables, _stale(index, cached[0], loaded))
+        loaded, tables, _stale(index, cached[0], segments[0], loaded))
     if not index.stats.saved_tables:
         index._put_many(loaded)
     return plan
 
 
-def _stale(index: Index, entries: dict[str, Any], loaded: list[FileRecord]) -> list[FileRecord]:
+def _stale(index: Index, entries: dict[str, Any], segment: Segment | None,
+           loaded: list[FileRecord]) -> list[FileRecord]:
     """The records of a root's cache entries that were not taken (their files changed or
     went): what the saved tables counted that the index will not hold."""
     taken = {record.rel for record in loaded}
     base = index.roots[0].as_posix()
+    assert segment is not None or not entries  # entries come with their postings
     return [make_record(index.key_for(0, rel), f"{base}/{rel}", 0, rel, size, mtime_ns, digest,
-                        lexical, symbols, index.secret_patterns)
+                        lexical_of(lexical, segment), symbols, index.secret_patterns)
             for rel, (size, mtime_ns, _, digest, lexical, symbols) in entries.items()
             if rel not in taken and lexical is not None and symbols is not None]
 
@@ -202,8 +208,9 @@ class Builder:
         self._report()
         function = self._function(False)
         for root, batch in _batches_of(plan.to_read, index_module.BATCH):
-            index.apply(root, function(index.roots[root].as_posix(), index.secret_patterns,
-                                       batch))
+            index.apply(root, *build.packed(function, index.roots[root].as_posix(),
+                                            index.secret_patterns, batch,
+                                            index.allocate(root, len(batch))))
             self.done += len(batch)
             self._report()
 
@@ -236,19 +243,20 @@ class Builder:
 
         loop = asyncio.get_running_loop()
         index, patterns = self.index, self.index.secret_patterns
-        futures: list[tuple[int, int, asyncio.Future[list[build.Result]]]] = []
+        futures: list[tuple[int, int, asyncio.Future[build.Batch]]] = []
         # Grouping 50,000 files takes tens of milliseconds: in a thread too.
         batches = await loop.run_in_executor(None, _batches_of, self.plan.to_read, size)
         for number, (root, batch) in enumerate(batches):
             futures.append((root, len(batch), loop.run_in_executor(executor, functools.partial(
-                function, index.roots[root].as_posix(), patterns, batch))))
+                build.packed, function, index.roots[root].as_posix(), patterns, batch,
+                index.allocate(root, len(batch))))))
             if number % SUBMIT_STEP == SUBMIT_STEP - 1:
                 await asyncio.sleep(0)  # a large plan's submissions: requests between them
         # Taking results in holds the GIL: in a thread, which hands it back every switch
         # interval, rather than on the loop, which would answer nothing meanwhile.
         for root, count, future in futures:
-            results = await future
-            await loop.run_in_executor(None, index.apply, root, results)
+            results, words = await future
+            await loop.run_in_executor(None, index.apply, root, results, words)
             self.done += count
             self._report()
 

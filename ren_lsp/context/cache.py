@@ -6,6 +6,9 @@ A file whose size and modification time match is trusted, unless it changed less
 stat unchanged, as after a quick ``git checkout``): then its digest decides, as it does for a
 file whose stat changed (a checkout that rewrote the same bytes parses nothing).
 
+Each file's bags of words for the body and the comments are held packed, with the postings of
+all of them beside (``postings.py``): a restart takes the postings, not 540,000 dict entries.
+
 It holds only what was extracted from secret-redacted text (names, signatures, import
 specifiers, term counts), never file contents; files are written atomically, readable by their
 owner only. The file is a stream of ``marshal`` chunks (fast to load, and written or read a
@@ -25,27 +28,29 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ren_lsp.context.postings import FIELDS, Segment, merged, segment_of, unpacked_lexical
 from ren_lsp.private import private_folder
 
 if TYPE_CHECKING:
-    from ren_lsp.context.records import FileRecord
+    from ren_lsp.context.records import FileRecord, Lexical
 
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 9
+VERSION = 10
 
 #: entries per marshal chunk
 CHUNK = 512
 
 #: (size, mtime_ns, sure, digest, lexical, symbols): both None for a file found binary or
 #: minified (``records.Lexical``, ``records.Symbols``: parsed or sketched); ``sure``: the stat
-#: alone tells a change (see the module's docstring)
+#: alone tells a change (see the module's docstring). On disk, ``lexical`` holds its body's
+#: and comments' bags packed, and where they are in the postings (``_packed``).
 Entry = tuple[Any, ...]
 
 
 def to_entry(record: FileRecord, sure: bool) -> Entry:
-    """A record as the cache holds it (its references are read again on demand)."""
+    """A record as the cache takes it to save (its references are read again on demand)."""
     lexical = (record.language, record.terms, record.length, record.path_terms, record.notes,
                record.kind, 0)
     from ren_lsp.context.records import packed
@@ -72,9 +77,11 @@ class DiskCache:
         """The entries of ``root`` by relative path ({} when there is no usable cache)."""
         return self.load_with_tables(root)[0]
 
-    def load_with_tables(self, root: Path) -> tuple[dict[str, Entry], dict[str, Any] | None]:
-        """The entries of ``root``, and the index's tables over all of them when they were
-        saved with them (``save``)."""
+    def load_with_tables(self, root: Path) -> tuple[dict[str, Entry], dict[str, Any] | None,
+                                                    Segment | None]:
+        """The entries of ``root`` (their bags still packed: ``lexical_of`` makes a record's),
+        the index's tables over all of them when they were saved with them (``save``), and
+        the postings of their packed bags."""
         path = self.path(root)
         entries: dict[str, Entry] = {}
         try:
@@ -83,26 +90,36 @@ class DiskCache:
             header = marshal.loads(next(chunks, b""))
             if not isinstance(header, dict) or header.get("version") != VERSION or header.get(
                     "root") != str(root):
-                return {}, None
+                return {}, None, None
+            postings = marshal.loads(next(chunks, b""))
+            if not isinstance(postings, dict) or set(postings) != {"next", *FIELDS}:
+                raise ValueError("no postings")
+            next_doc = postings.pop("next")
             for frame in chunks:
                 chunk = marshal.loads(frame)
                 if not isinstance(chunk, dict):
                     raise ValueError("not a chunk of entries")
                 entries.update(chunk)
         except FileNotFoundError:
-            return {}, None
+            return {}, None, None
         except (OSError, EOFError, ValueError, TypeError) as exc:
             log.info("context cache %s unreadable (%s): indexing afresh", path, exc)
-            return {}, None
+            return {}, None, None
         tables = header.get("tables")
-        return entries, tables if isinstance(tables, dict) else None
+        segment = segment_of((entry[4] for entry in entries.values() if entry[4] is not None),
+                             postings)
+        segment.next = max(next_doc, segment.hi)
+        return entries, tables if isinstance(tables, dict) else None, segment
 
     def save(self, root: Path, entries: Iterable[tuple[str, Entry]],
-             tables: dict[str, Any] | None = None) -> None:
+             tables: dict[str, Any] | None = None, next_doc: int = 0) -> int:
         """Replace the cache of ``root`` (atomically; a failure is logged, not raised).
 
         ``tables``: the index's document frequencies and field lengths over exactly these
         entries' records, which a restart that finds every entry unchanged takes as they are.
+        The entries' bags are packed, and their postings made, here (``_packed``): the docs
+        of the bags made since the segments they hold were read are numbered from
+        ``next_doc``. Returns the next free doc.
         """
         try:
             # Missing parents too are the owner's only (``~/.cache/ren-lsp``); existing ones
@@ -111,7 +128,8 @@ class DiskCache:
             private_folder(self.folder)
         except OSError as exc:
             log.info("context cache folder %s: %s", self.folder, exc)
-            return
+            return next_doc
+        entries, postings = _packed(entries, next_doc)
         path = self.path(root)
         # Of this process and thread: two saves at once never write the same temporary file.
         temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -120,6 +138,7 @@ class DiskCache:
             with os.fdopen(descriptor, "wb") as file:
                 _write_frame(file, {"version": VERSION, "root": str(root),
                                     **({"tables": tables} if tables is not None else {})})
+                _write_frame(file, postings)
                 chunk: dict[str, Entry] = {}
                 for rel, entry in entries:
                     chunk[rel] = entry
@@ -133,6 +152,25 @@ class DiskCache:
             log.info("context cache %s not written: %s", path, exc)
             with contextlib.suppress(OSError):
                 temporary.unlink()
+        return postings["next"]
+
+
+def _packed(entries: Iterable[tuple[str, Entry]], next_doc: int
+            ) -> tuple[list[tuple[str, Entry]], dict[str, Any]]:
+    """The entries as the disk holds them, with their postings (``postings.merged``)."""
+    kept = list(entries)
+    at = [number for number, (_, entry) in enumerate(kept) if entry[4] is not None]
+    lexicals, postings, next_doc = merged([kept[number][1][4] for number in at], next_doc)
+    for number, lexical in zip(at, lexicals, strict=True):
+        rel, entry = kept[number]
+        kept[number] = (rel, (*entry[:4], lexical, entry[5]))
+    return kept, {"next": next_doc, **postings}
+
+
+def lexical_of(lexical: tuple[Any, ...], segment: Segment | None) -> Lexical:
+    """A record's words from a loaded entry's (packed, placed in ``segment``)."""
+    assert segment is not None  # entries come with their postings
+    return unpacked_lexical(lexical, segment)
 
 
 def _write_frame(file: BinaryIO, value: Any) -> None:

@@ -31,6 +31,7 @@ from ren_lsp.context.build import Result, symbols_pass
 from ren_lsp.context.builder import Builder, make_plan
 from ren_lsp.context.cache import DiskCache, Entry, to_entry
 from ren_lsp.context.graph import Graph
+from ren_lsp.context.postings import FIELDS, Packed, Segment, segment_of, unpacked_lexical
 from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import (
     FileRecord,
@@ -117,6 +118,8 @@ class Index(Tables):
         self.building = False
         #: records whose definitions come from a parse (the others' are sketched)
         self.with_symbols = 0
+        #: per root: the first doc no segment of its postings numbers yet (``postings.py``)
+        self._next_doc = [0] * len(self.roots)
         #: files whose stat cannot tell a change (modified just before they were read)
         self._unsure: set[str] = set()
         #: key -> when the text its record holds was read from disk: a build's result read
@@ -235,11 +238,31 @@ class Index(Tables):
         else:
             self._unsure.discard(key)
 
+    def allocate(self, root: int, count: int) -> int:
+        """The first of ``count`` docs of ``root`` no segment numbers (a batch's)."""
+        with self.lock:
+            first = self._next_doc[root]
+            self._next_doc[root] = first + count
+            return first
+
+    def _seen(self, root: int, segment: Segment | None) -> None:
+        """A segment of ``root`` was read: later docs are numbered past it."""
+        if segment is not None:
+            with self.lock:
+                self._next_doc[root] = max(self._next_doc[root], segment.next)
+
     @collection_paused()
-    def apply(self, index: int, results: Iterable[Result]) -> int:
-        """Take a batch of a pass's results (``build.py``) into the index; how many were new."""
+    def apply(self, index: int, results: Iterable[Result],
+              words: dict[str, dict[str, bytes]] | None = None) -> int:
+        """Take a batch of a pass's results (``build.py``) into the index; how many were new.
+
+        ``words``: the batch's postings, when its results' bags are packed (``build.packed``).
+        """
         base = self.roots[index].as_posix()
         made: list[FileRecord] = []  # taken in together: one update of each table
+        results = list(results)
+        segment = None if words is None else segment_of(
+            (result[5] for result in results if result[5] is not None), words)
         with self.lock:
             for rel, size, mtime_ns, read_ns, digest, lexical, symbols in results:
                 key = self.key_for(index, rel)
@@ -264,11 +287,19 @@ class Index(Tables):
                     self.stats.symbols += 1
                 else:
                     self.stats.parsed += 1
+                    if segment is not None:
+                        lexical = unpacked_lexical(lexical, segment)
                 self.unreadable.pop(key, None)
                 self._sure_after(key, mtime_ns, read_ns)
                 made.append(make_record(key, f"{base}/{rel}", index, rel, size, mtime_ns, digest,
                                         lexical, symbols, self.secret_patterns))
-            self._put_many(made, dirty=True)
+            counted = None
+            if segment is not None:  # the batch's frequencies, less its files not taken
+                taken = {bag.doc for record in made if isinstance(bag := record.terms, Packed)
+                         and bag.segment is segment}
+                leaving = segment.packed[FIELDS[0]].keys() - taken
+                counted = (segment, {field: segment.df(field, leaving) for field in FIELDS})
+            self._put_many(made, dirty=True, counted=counted)
         return len(made)
 
     def ensure_symbols(self, keys: Iterable[str]) -> int:
@@ -371,10 +402,13 @@ class Index(Tables):
 
     # -- the disk cache ----------------------------------------------------------------------
 
-    def _load_cache(self, index: int) -> tuple[dict[str, Entry], dict[str, Any] | None]:
+    def _load_cache(self, index: int) -> tuple[dict[str, Entry], dict[str, Any] | None,
+                                               Segment | None]:
         if self.cache is None:
-            return {}, None
-        return self.cache.load_with_tables(self.roots[index])
+            return {}, None, None
+        loaded = self.cache.load_with_tables(self.roots[index])
+        self._seen(index, loaded[2])
+        return loaded
 
     @property
     def changed_since_saved(self) -> bool:
@@ -403,8 +437,10 @@ class Index(Tables):
             per_root[record.root].append((record.rel, to_entry(record, record.key not in unsure)))
         for key, (index, rel, size, mtime_ns, digest) in unreadable:
             per_root[index].append((rel, (size, mtime_ns, key not in unsure, digest, None, None)))
-        for root, entries in zip(self.roots, per_root, strict=True):
-            self.cache.save(root, entries, tables)
+        for number, (root, entries) in enumerate(zip(self.roots, per_root, strict=True)):
+            next_doc = self.cache.save(root, entries, tables, self._next_doc[number])
+            with self.lock:
+                self._next_doc[number] = max(self._next_doc[number], next_doc)
 
 
 def _loop_running() -> bool:

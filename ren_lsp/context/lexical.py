@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from ren_lsp.context import postings
 
 if TYPE_CHECKING:
     from ren_lsp.context.index import FileRecord, Index
@@ -49,13 +52,19 @@ def idf(count: int, frequency: int) -> float:
 
 
 def match(index: Index, query_terms: list[str]) -> Matches:
-    """BM25 of ``query_terms`` over each field of every indexed file (read under the lock)."""
+    """BM25 of ``query_terms`` over each field of every indexed file (read under the lock).
+
+    A bag a restart keeps packed is scored through its cache's postings (``postings.py``):
+    the same counts, summed in the same order, so the same scores.
+    """
     result = Matches(terms=tuple(query_terms))
     if not query_terms:
         return result
     count = max(len(index.records), 1)
+    packed = {field: postings.packed_records(index.records.items(), field)
+              for field in postings.FIELDS}
     fields: list[_Field] = []
-    source_df, source_count = _source_df(index, query_terms)
+    source_df, source_count = _source_df(index, query_terms, packed["terms"])
     for name, df, total, k1 in (("body", index.df_terms, index.total_length, K1),
                                 ("defs", index.df_names, index.total_names, NAME_K1),
                                 ("path", index.df_path, index.total_path, NAME_K1),
@@ -77,26 +86,38 @@ def match(index: Index, query_terms: list[str]) -> Matches:
     plan = [(field.name == "body", field.attribute, tuple(t for t in wanted if t in field.weights),
              tuple(field.related), field.related, field.weights.get, field.k1, field.k1 + 1,
              field.average, result.fields[field.name]) for field in fields]
+    scored = {attribute: _from_postings(packed[attribute], attribute, terms, weight, k1,
+                                        k1_plus, average, is_body)
+              for is_body, attribute, terms, _, _, weight, k1, k1_plus, average, _ in plan
+              if attribute in packed}
     for key, record in index.records.items():
         hits: set[str] | None = None
         for (is_body, attribute, terms, related_terms, related, weight, k1, k1_plus, average,
              scores) in plan:
-            bag: dict[str, int] = getattr(record, attribute)
-            if not bag:
-                continue
-            common = [t for t in terms if t in bag]
-            expanded = [t for t in related_terms if t in bag] if related_terms else ()
-            if not common and not expanded:
-                continue
-            length = record.length if is_body else sum(bag.values())
-            norm = k1 * (1 - B + B * length / average)
-            score = 0.0
-            for term in common:
-                frequency = bag[term]
-                score += weight(term, 0.0) * frequency * k1_plus / (frequency + norm)
-            for term in expanded:
-                frequency = bag[term]
-                score += PARTIAL * weight(term, 0.0) * frequency * k1_plus / (frequency + norm)
+            bag: Mapping[str, int] = getattr(record, attribute)
+            if bag.__class__ is postings.Packed:  # scored through its postings, above
+                found = scored[attribute].get(key)
+                if found is None:
+                    continue
+                score, common = found
+                expanded: Sequence[str] = ()
+            else:
+                if not bag:
+                    continue
+                common = [t for t in terms if t in bag]
+                expanded = [t for t in related_terms if t in bag] if related_terms else ()
+                if not common and not expanded:
+                    continue
+                length = record.length if is_body else sum(bag.values())
+                norm = k1 * (1 - B + B * length / average)
+                score = 0.0
+                for term in common:
+                    frequency = bag[term]
+                    score += weight(term, 0.0) * frequency * k1_plus / (frequency + norm)
+                for term in expanded:
+                    frequency = bag[term]
+                    score += PARTIAL * weight(term, 0.0) * frequency * k1_plus / (
+                        frequency + norm)
             if score > 0:
                 scores[key] = score
                 if hits is None:
@@ -106,6 +127,38 @@ def match(index: Index, query_terms: list[str]) -> Matches:
         if hits:
             result.hits[key] = hits
     return result
+
+
+def _from_postings(packed: dict[postings.Segment, dict[int, postings.Holder]], attribute: str,
+                   terms: tuple[str, ...], weight: Callable[[str, float], float], k1: float,
+                   k1_plus: float, average: float, is_body: bool
+                   ) -> dict[str, tuple[float, list[str]]]:
+    """key -> (BM25 of ``terms``, the terms it holds) for the files whose ``attribute`` bag is
+    packed: a term at a time through its postings, each file's sum in the terms' order (as
+    ``match`` sums a bag's). The fields scored so have no related terms."""
+    found: dict[str, tuple[float, list[str]]] = {}
+    for segment, docs in packed.items():
+        sums: dict[int, list[Any]] = {}
+        for term in terms:
+            held = segment.docs(attribute, term)
+            if held is None:
+                continue
+            term_weight = weight(term, 0.0)
+            for posting in held:
+                doc = posting >> 32
+                partial = sums.get(doc)
+                if partial is None:
+                    holder = docs.get(doc)
+                    if holder is None:
+                        continue  # that file changed or went since the cache was written
+                    length = holder[1].length if is_body else holder[2].total
+                    partial = sums[doc] = [0.0, k1 * (1 - B + B * length / average), []]
+                frequency = posting & postings.COUNT_MASK
+                partial[0] += term_weight * frequency * k1_plus / (frequency + partial[1])
+                partial[2].append(term)
+        for doc, (score, _, common) in sums.items():
+            found[docs[doc][0]] = (score, common)
+    return found
 
 
 @attrs.frozen
@@ -158,11 +211,14 @@ def size_prior(record: FileRecord) -> float:
     return math.log1p(record.length)
 
 
-def _source_df(index: Index, query_terms: list[str]) -> tuple[dict[str, int], int]:
+def _source_df(index: Index, query_terms: list[str],
+               packed: dict[postings.Segment, dict[int, postings.Holder]]
+               ) -> tuple[dict[str, int], int]:
     """In how many source files each term occurs, and how many source files there are.
 
     Tests repeat the words of the code they test, so a word of one module is not rare over all
-    files; over the source files it is.
+    files; over the source files it is. ``packed``: the files whose body is packed, counted
+    through their postings.
     """
     from ren_lsp.context import kinds
 
@@ -173,7 +229,18 @@ def _source_df(index: Index, query_terms: list[str]) -> tuple[dict[str, int], in
             continue
         count += 1
         bag = record.terms
+        if bag.__class__ is postings.Packed:
+            continue
         for term in query_terms:
             if term in bag:
                 df[term] += 1
+    for segment, docs in packed.items():
+        for term in query_terms:
+            held = segment.docs("terms", term)
+            if held is None:
+                continue
+            for posting in held:
+                holder = docs.get(posting >> 32)
+                if holder is not None and holder[1].kind == kinds.SOURCE:
+                    df[term] += 1
     return df, count

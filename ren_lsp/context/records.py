@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,15 +52,16 @@ class FileRecord:
     imports: tuple[str, ...]
     #: names the file's code uses (a ``LazyReferences`` for files indexed by a build)
     references: Set[str]
-    #: term -> count in the (redacted) text
-    terms: dict[str, int]
+    #: term -> count in the (redacted) text (a ``postings.Packed`` for a file a build's batch
+    #: or the cache indexed: a question reads it through the postings, not as a dict)
+    terms: Mapping[str, int]
     #: term -> count in the definitions' names
     names: dict[str, int]
     length: int
     #: term -> count in the path (folders, file name)
     path_terms: dict[str, int] = attrs.Factory(dict)
-    #: term -> count in comments and docstrings
-    notes: dict[str, int] = attrs.Factory(dict)
+    #: term -> count in comments and docstrings (packed as ``terms`` is)
+    notes: Mapping[str, int] = attrs.Factory(dict)
     #: what the file is for (``kinds.file_kind``): source, test, doc, …
     kind: str = "source"
     #: indexed from an editor buffer rather than from disk (never cached)
@@ -237,8 +238,10 @@ def count_terms(text: str) -> Counter[str]:
     return Counter(terms)
 
 
-#: what the first pass reads: (language, terms, length, path terms, notes, kind, redactions)
-Lexical = tuple[str, dict[str, int], int, dict[str, int], dict[str, int], str, int]
+#: what the first pass reads: (language, terms, length, path terms, notes, kind, redactions);
+#: a build's batch sends it, and the cache holds it, with terms and notes packed
+#: (``postings.packed_lexical``)
+Lexical = tuple[Any, ...]
 #: definitions and imports: (definitions as tuples, imports, names, kind, parsed): ``parsed``
 #: False for a sketch (``sketch_fields``), True for a parse (``symbol_fields``). The cache
 #: holds the definitions packed (``marshal``), with their names in a sixth place.

@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from ren_lsp.context.graph import Graph
+from ren_lsp.context.postings import Segment, total
 from ren_lsp.context.records import FileRecord, names_of
 
 #: while a build runs, the prefix vocabularies are sorted again at most this often
@@ -63,7 +64,10 @@ class Tables:
                 self._vocabularies[field] = cached
             return cached[1]
 
-    def _put(self, record: FileRecord, *, dirty: bool = True) -> None:
+    def _put(self, record: FileRecord, *, dirty: bool = True,
+             counted: Segment | None = None) -> None:
+        """Index one record; ``counted``: a batch whose frequencies (``_put_many``) already
+        count the words of the record's bags that are packed in it."""
         with self.lock:
             self.version += 1
             self._dirty = self._dirty or (dirty and not record.from_buffer)
@@ -72,14 +76,16 @@ class Tables:
                 self._forget_stats(old)
             self.records[record.key] = record
             self.with_symbols += record.symbols
-            self.df_terms.update(record.terms.keys())
+            if counted is None or getattr(record.terms, "segment", None) is not counted:
+                self.df_terms.update(record.terms.keys())
+            if counted is None or getattr(record.notes, "segment", None) is not counted:
+                self.df_notes.update(record.notes.keys())
             self.df_names.update(record.names.keys())
             self.df_path.update(record.path_terms.keys())
-            self.df_notes.update(record.notes.keys())
             self.total_length += record.length
             self.total_names += sum(record.names.values())
             self.total_path += sum(record.path_terms.values())
-            self.total_notes += sum(record.notes.values())
+            self.total_notes += total(record.notes)
             for name in names_of(record.definitions):
                 self._define(name, record.key)
             if old is None:
@@ -87,17 +93,26 @@ class Tables:
             else:
                 self.graph.replace(old, record)
 
-    def _put_many(self, records: Sequence[FileRecord], *, dirty: bool = False) -> None:
+    def _put_many(self, records: Sequence[FileRecord], *, dirty: bool = False,
+                  counted: tuple[Segment, dict[str, dict[str, int]]] | None = None) -> None:
         """``_put`` of many records, the tables of the new ones updated together; ``dirty``:
         they are not in the disk cache (not made from it). Records from the cache (not
-        ``dirty``) never replace one indexed meanwhile: an editor's buffer, a save, is newer."""
+        ``dirty``) never replace one indexed meanwhile: an editor's buffer, a save, is newer.
+
+        ``counted``: a build's batch, and its frequencies over exactly the records of
+        ``records`` whose bags are packed in it (``Segment.df``): not counted again.
+        """
+        segment = None if counted is None else counted[0]
         with self.lock:
             new = []
             for record in records:
                 if record.key not in self.records:
                     new.append(record)
                 elif dirty:
-                    self._put(record)
+                    self._put(record, counted=segment)
+            if counted is not None:
+                self.df_terms.update(counted[1]["terms"])
+                self.df_notes.update(counted[1]["notes"])
             if not new:
                 return
             self._dirty = self._dirty or dirty
@@ -106,12 +121,14 @@ class Tables:
             for table, field in ((self.df_terms, "terms"), (self.df_names, "names"),
                                  (self.df_path, "path_terms"), (self.df_notes, "notes")):
                 table.update(itertools.chain.from_iterable(
-                    getattr(record, field).keys() for record in new))
+                    getattr(record, field).keys() for record in new
+                    if segment is None or getattr(getattr(record, field), "segment",
+                                                  None) is not segment))
             self.with_symbols += sum(record.symbols for record in new)
             self.total_length += sum(record.length for record in new)
             self.total_names += sum(sum(record.names.values()) for record in new)
             self.total_path += sum(sum(record.path_terms.values()) for record in new)
-            self.total_notes += sum(sum(record.notes.values()) for record in new)
+            self.total_notes += sum(total(record.notes) for record in new)
             self._link(new)
 
     def _link(self, records: Sequence[FileRecord]) -> None:
@@ -182,7 +199,7 @@ class Tables:
         self.total_length -= record.length
         self.total_names -= sum(record.names.values())
         self.total_path -= sum(record.path_terms.values())
-        self.total_notes -= sum(record.notes.values())
+        self.total_notes -= total(record.notes)
 
     def _tables(self, records: int) -> dict[str, Any] | None:
         """The tables over all records (under the lock), when they are those of one root's
