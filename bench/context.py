@@ -34,8 +34,12 @@ With ``--repeat N``, the cold, warm and restart phases run N times more, the ver
 turns, and their medians and ranges are printed (one run of each says little on a noisy
 machine).
 
+The measured versions' modules are byte-compiled first, as an installed package's are
+(``--no-bytecode``: not; on a machine that sets ``PYTHONDONTWRITEBYTECODE`` every process then
+compiles what it imports).
+
     .venv/bin/python bench/context.py [--compare /tmp/main] [--files 50000] [--repeat N]
-        [--skip-server | --only-server]
+        [--skip-server | --only-server] [--no-bytecode]
 """
 
 from __future__ import annotations
@@ -319,6 +323,19 @@ def report(name: str, found: dict[str, dict]) -> None:
               f"{sk['imports_precision']:.3f} recall {sk['imports_recall']:.3f}")
 
 
+def compiled(compare: Path | None) -> None:
+    """Byte-compile the measured versions' modules, as installing a package does: a machine
+    that sets ``PYTHONDONTWRITEBYTECODE`` (this one does) would otherwise make every phase's
+    process compile each module it imports (~40 ms of a warm start) and keep none of it."""
+    import compileall
+
+    import ren_lsp
+
+    for folder in (Path(ren_lsp.__file__).parent, *([compare / "ren_lsp"] if compare else [])):
+        compileall.compile_dir(folder, quiet=1)
+    print("modules byte-compiled first, as an installed package's are (--no-bytecode: not)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
@@ -333,6 +350,9 @@ def main() -> None:
                        help="only the standard-library phases")
     which.add_argument("--only-server", action="store_true",
                        help="only the synthetic workspace through the server")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="measure without compiling the modules first (each process then "
+                             "compiles what it imports when PYTHONDONTWRITEBYTECODE is set)")
     parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -348,6 +368,8 @@ def main() -> None:
     )
 
     print(f"machine: {machine()}; Python {sys.version.split()[0]}")
+    if not args.no_bytecode:
+        compiled(args.compare)
     with tempfile.TemporaryDirectory() as temporary:
         if not args.only_server:
             tree = copy_stdlib(Path(temporary))

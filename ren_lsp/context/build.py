@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import marshal
 import os
 import sys
 import threading
@@ -34,7 +35,7 @@ from ren_lsp.context.secrets import redact
 
 Result = tuple[str, int, int, int, str, Lexical | None, Symbols | None]
 #: a batch's results, their bags packed, and their postings (``packed``)
-Batch = tuple[list[Result], dict[str, dict[str, bytes]]]
+Batch = tuple[list[Result], dict[str, postings.Field]]
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -93,15 +94,25 @@ def packed(function: Callable[[str, Sequence[str], Sequence[str]], list[Result]]
     numbered from ``first_doc`` in ``rels``' order, and their postings (``postings.py``).
 
     What a worker sends back is then mostly bytes: the editor's process unpickles no dict of
-    each file's words, and the cache writes the postings as they are.
+    each file's words nor tuple of each definition, and the cache writes them as they are.
     """
     results = function(root, patterns, rels)
     lexicals, words = postings.batch([(first_doc + number, result[5])
                                       for number, result in enumerate(results)
                                       if result[5] is not None])
     packed_lexicals = iter(lexicals)
-    return [result if result[5] is None else (*result[:5], next(packed_lexicals), result[6])
+    return [result if result[5] is None else (*result[:5], next(packed_lexicals),
+                                              packed_symbols(result[6]))
             for result in results], words
+
+
+def packed_symbols(symbols: Symbols | None) -> Symbols | None:
+    """Definitions and imports with the definitions packed, as the cache holds them (their
+    names in a sixth place): a worker packs them, the editor's process unpacks none."""
+    if symbols is None:
+        return None
+    definitions = symbols[0]
+    return (marshal.dumps(tuple(definitions)), *symbols[1:5], tuple(d[0] for d in definitions))
 
 
 def symbols_pass(root: str, patterns: Sequence[str],

@@ -139,8 +139,9 @@ def _reuse(index: Index, listed: dict[str, tuple[int, str]],
                         loaded = []
                 continue
         plan.to_read.append((key, root, rel))
-    index.stats.saved_tables = tables is not None and index._take_with_tables(
-        loaded, tables, _stale(index, cached[0], segments[0], loaded))
+    index.stats.saved_tables = tables is not None and segments[0] is not None and (
+        index._take_with_tables(loaded, tables, segments[0],
+                                _stale(index, cached[0], segments[0], loaded)))
     if not index.stats.saved_tables:
         index._put_many(loaded)
     return plan

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: bump when what is extracted, or how, changes
-VERSION = 10
+VERSION = 11
 
 #: entries per marshal chunk
 CHUNK = 512
@@ -100,15 +100,15 @@ class DiskCache:
                 if not isinstance(chunk, dict):
                     raise ValueError("not a chunk of entries")
                 entries.update(chunk)
+            segment = segment_of((entry[4] for entry in entries.values()
+                                  if entry[4] is not None), postings)
+            segment.next = max(next_doc, segment.hi)
         except FileNotFoundError:
             return {}, None, None
-        except (OSError, EOFError, ValueError, TypeError) as exc:
+        except (OSError, EOFError, ValueError, TypeError, IndexError) as exc:
             log.info("context cache %s unreadable (%s): indexing afresh", path, exc)
             return {}, None, None
         tables = header.get("tables")
-        segment = segment_of((entry[4] for entry in entries.values() if entry[4] is not None),
-                             postings)
-        segment.next = max(next_doc, segment.hi)
         return entries, tables if isinstance(tables, dict) else None, segment
 
     def save(self, root: Path, entries: Iterable[tuple[str, Entry]],

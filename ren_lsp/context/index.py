@@ -31,7 +31,7 @@ from ren_lsp.context.build import Result, symbols_pass
 from ren_lsp.context.builder import Builder, make_plan
 from ren_lsp.context.cache import DiskCache, Entry, to_entry
 from ren_lsp.context.graph import Graph
-from ren_lsp.context.postings import FIELDS, Packed, Segment, segment_of, unpacked_lexical
+from ren_lsp.context.postings import FIELDS, Field, Packed, Segment, segment_of, unpacked_lexical
 from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import (
     FileRecord,
@@ -253,7 +253,7 @@ class Index(Tables):
 
     @collection_paused()
     def apply(self, index: int, results: Iterable[Result],
-              words: dict[str, dict[str, bytes]] | None = None) -> int:
+              words: dict[str, Field] | None = None) -> int:
         """Take a batch of a pass's results (``build.py``) into the index; how many were new.
 
         ``words``: the batch's postings, when its results' bags are packed (``build.packed``).

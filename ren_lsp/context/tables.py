@@ -6,6 +6,7 @@ lock, one record at a time or many together (a build's batch, a restart's cache)
 from __future__ import annotations
 
 import itertools
+import marshal
 import threading
 import time
 from collections import Counter
@@ -207,48 +208,39 @@ class Tables:
         that finds the cache current takes as they are (``_take_with_tables``)."""
         if len(self.roots) != 1 or len(self.records) != records:
             return None
-        # Names defined once apart (taken back in at C speed), the others' sets as tuples: a
-        # set the index changes while the cache is written could not be written.
-        single: dict[str, str] = {}
-        several: dict[str, tuple[str, ...]] = {}
-        for name, keys in self.defined_in.items():
-            if isinstance(keys, str):
-                single[name] = keys
-            else:
-                several[name] = tuple(keys)
-        return {"records": records, "terms": dict(self.df_terms), "names": dict(self.df_names),
-                "path": dict(self.df_path), "notes": dict(self.df_notes),
+        # The body's and comments' frequencies are the cache's postings' (``Segment.df``);
+        # ``defined_in`` is packed now, under the lock: its sets change with the index.
+        return {"records": records, "names": dict(self.df_names), "path": dict(self.df_path),
                 "totals": (self.total_length, self.total_names, self.total_path,
                            self.total_notes), "symbols": self.with_symbols,
-                "defined_in": (single, several)}
+                "defined_in": marshal.dumps(self.defined_in)}
 
     def _take_with_tables(self, records: Sequence[FileRecord], tables: dict[str, Any],
-                          stale: Sequence[FileRecord] = ()) -> bool:
-        """Take in a restart's records with the tables saved with them, less what the
-        ``stale`` records (saved, but changed or gone since) counted, when those two are all
-        the records that were saved and the index holds nothing else; whether it could."""
+                          segment: Segment, stale: Sequence[FileRecord] = ()) -> bool:
+        """Take in a restart's records with the tables saved with them and the frequencies of
+        their cache's postings (``segment``), less what the ``stale`` records (saved, but
+        changed or gone since) counted, when those two are all the records that were saved
+        and the index holds nothing else; whether it could."""
+        try:
+            defined = marshal.loads(tables["defined_in"])
+        except (KeyError, TypeError, ValueError, EOFError):
+            defined = None
+        if not isinstance(defined, dict):
+            return False
         with self.lock:
             if self.records or tables.get("records") != len(records) + len(stale):
                 return False
             self.version += 1
             self.records.update((record.key, record) for record in records)
             # Empty counters take a mapping as a dict does, at C speed.
-            self.df_terms.update(tables["terms"])
+            self.df_terms.update(segment.df("terms"))
             self.df_names.update(tables["names"])
             self.df_path.update(tables["path"])
-            self.df_notes.update(tables["notes"])
+            self.df_notes.update(segment.df("notes"))
             (self.total_length, self.total_names, self.total_path,
              self.total_notes) = tables["totals"]
             self.with_symbols = tables["symbols"]
-            defined = tables.get("defined_in")
-            if defined is None:  # a cache written before the tables held it
-                for record in stale:
-                    self._uncount(record)
-                self._link(records)
-                return True
-            single, several = defined
-            self.defined_in.update(single)
-            self.defined_in.update((name, set(keys)) for name, keys in several.items())
+            self.defined_in.update(defined)
             for record in stale:
                 self._forget_stats(record)
             for record in records:

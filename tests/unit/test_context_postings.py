@@ -41,10 +41,10 @@ def packed_share(index: Index) -> float:
     return sum(isinstance(bag, postings.Packed) for bag in bags) / len(bags)
 
 
-def bags_of(postings_: dict[str, bytes]) -> dict[int, dict[str, int]]:
-    """doc -> bag, read back from postings."""
+def bags_of(field: postings.Field) -> dict[int, dict[str, int]]:
+    """doc -> bag, read back from a field's postings."""
     found: dict[int, dict[str, int]] = {}
-    for term, data in postings_.items():
+    for term, data in postings.pieces(field).items():
         held = array("q")
         held.frombytes(data)
         docs = [posting >> 32 for posting in held]
@@ -59,7 +59,7 @@ def assert_cache_consistent(cache: Path, root: Path) -> None:
     entries, _, segment = DiskCache(cache).load_with_tables(root.resolve())
     assert entries and segment is not None
     for field, at in (("terms", 1), ("notes", 4)):
-        held = bags_of(segment.postings[field])
+        held = bags_of(segment.fields[field])
         expected = {entry[4][6]: marshal.loads(entry[4][at])
                     for entry in entries.values() if entry[4] is not None}
         assert held == {doc: bag for doc, bag in expected.items() if bag}
