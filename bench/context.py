@@ -265,11 +265,14 @@ def stdlib_phases(tree: Path, cache: Path, src: Path | None = None) -> dict[str,
 def repeated(tree: Path, folder: Path, versions: list[tuple[str, Path | None]],
              rounds: int) -> None:
     """The bars' phases again, ``rounds`` times, the versions taking turns within each round
-    (the machine's speed drifts between minutes): cold, warm, and a restart after one file
-    changed, each version with its own cache. Prints each one's median and range."""
+    (the machine's speed drifts between minutes), in turned order every other round: cold,
+    warm, and a restart after one file changed, each version with its own cache. Prints each
+    one's median and range."""
     times: dict[str, dict[str, list[float]]] = {name: {} for name, _ in versions}
     for round_ in range(rounds):
-        for number, (name, src) in enumerate(versions):
+        # The order turns too (ABBA): whichever runs first in a round is not always the same.
+        order = list(enumerate(versions))
+        for number, (name, src) in order if round_ % 2 == 0 else order[::-1]:
             cache = folder / f"repeat{number}-{round_}"
             found = {"cold": run_phase("cold", tree, cache, src),
                      "warm": run_phase("warm", tree, cache, src)}

@@ -241,10 +241,6 @@ def packed_lexical(lexical: tuple[Any, ...], doc: int) -> tuple[Any, ...]:
     return (language, pack(terms), length, path_terms, pack(notes), kind, doc, total(notes))
 
 
-def is_packed(lexical: tuple[Any, ...]) -> bool:
-    return isinstance(lexical[1], bytes)
-
-
 def unpacked_lexical(lexical: tuple[Any, ...], segment: Segment) -> tuple[Any, ...]:
     """A record's words (``records.Lexical``) from a packed one: its bags placed in ``segment``."""
     language, terms, length, path_terms, notes, kind, doc, notes_total = lexical
