@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +136,9 @@ class Index(Tables):
         #: bumped on every change of the records (what caches of derived tables compare)
         self.version = 0
         self._vocabularies: dict[str, tuple[int, list[str], float]] = {}
+        #: what questions derive from the records, as of ``_derived_at`` (``derived``)
+        self._derived: dict[Hashable, Any] = {}
+        self._derived_at = -1
         self._rules: list[files_.RootRules] | None = None
         self._names = _root_names(self.roots)
         self._build_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import compress, repeat
+from operator import add, and_, mul, or_, rshift, truediv
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -61,10 +63,8 @@ def match(index: Index, query_terms: list[str]) -> Matches:
     if not query_terms:
         return result
     count = max(len(index.records), 1)
-    packed = {field: postings.packed_records(index.records.items(), field)
-              for field in postings.FIELDS}
     fields: list[_Field] = []
-    source_df, source_count = _source_df(index, query_terms, packed["terms"])
+    source_df, source_count = _source_df(index, query_terms)
     for name, df, total, k1 in (("body", index.df_terms, index.total_length, K1),
                                 ("defs", index.df_names, index.total_names, NAME_K1),
                                 ("path", index.df_path, index.total_path, NAME_K1),
@@ -86,10 +86,10 @@ def match(index: Index, query_terms: list[str]) -> Matches:
     plan = [(field.name == "body", field.attribute, tuple(t for t in wanted if t in field.weights),
              tuple(field.related), field.related, field.weights.get, field.k1, field.k1 + 1,
              field.average, result.fields[field.name]) for field in fields]
-    scored = {attribute: _from_postings(packed[attribute], attribute, terms, weight, k1,
-                                        k1_plus, average, is_body)
+    scored = {attribute: _from_postings(index, attribute, terms, weight, k1, k1_plus, average,
+                                        is_body)
               for is_body, attribute, terms, _, _, weight, k1, k1_plus, average, _ in plan
-              if attribute in packed}
+              if attribute in postings.FIELDS}
     for key, record in index.records.items():
         hits: set[str] | None = None
         for (is_body, attribute, terms, related_terms, related, weight, k1, k1_plus, average,
@@ -129,35 +129,51 @@ def match(index: Index, query_terms: list[str]) -> Matches:
     return result
 
 
-def _from_postings(packed: dict[postings.Segment, dict[int, postings.Holder]], attribute: str,
-                   terms: tuple[str, ...], weight: Callable[[str, float], float], k1: float,
-                   k1_plus: float, average: float, is_body: bool
-                   ) -> dict[str, tuple[float, list[str]]]:
+def _from_postings(index: Index, attribute: str, terms: tuple[str, ...],
+                   weight: Callable[[str, float], float], k1: float, k1_plus: float,
+                   average: float, is_body: bool) -> dict[str, tuple[float, list[str]]]:
     """key -> (BM25 of ``terms``, the terms it holds) for the files whose ``attribute`` bag is
-    packed: a term at a time through its postings, each file's sum in the terms' order (as
-    ``match`` sums a bag's). The fields scored so have no related terms."""
+    packed: a term at a time through its postings, each file's sum in the terms' order and
+    each step the same expression as ``match``'s for a bag (so the same floats). The fields
+    scored so have no related terms.
+
+    A common word's postings name most files: each term's postings go through ``map`` (at C
+    speed); which terms a file holds is a bit mask, its list made once per distinct mask."""
     found: dict[str, tuple[float, list[str]]] = {}
+    held_terms: dict[int, list[str]] = {}
+    packed = index.packed_docs(attribute)
+    norms_of = index.derived(("norms", attribute, k1, average), lambda: {
+        segment: {doc: k1 * (1 - B + B * (record.length if is_body else getattr(
+            record, attribute).total) / average) for doc, record in docs.items()}
+        for segment, docs in packed.items()})
     for segment, docs in packed.items():
-        sums: dict[int, list[Any]] = {}
-        for term in terms:
-            held = segment.docs(attribute, term)
+        norms = norms_of[segment]
+        gone = len(docs) < len(segment.packed[attribute])  # files changed or gone since
+        sums: dict[int, float] = {}
+        masks: dict[int, int] = {}
+        for bit, term in enumerate(terms):
+            held: Iterable[int] | None = segment.docs(attribute, term)
             if held is None:
                 continue
-            term_weight = weight(term, 0.0)
-            for posting in held:
-                doc = posting >> 32
-                partial = sums.get(doc)
-                if partial is None:
-                    holder = docs.get(doc)
-                    if holder is None:
-                        continue  # that file changed or went since the cache was written
-                    length = holder[1].length if is_body else holder[2].total
-                    partial = sums[doc] = [0.0, k1 * (1 - B + B * length / average), []]
-                frequency = posting & postings.COUNT_MASK
-                partial[0] += term_weight * frequency * k1_plus / (frequency + partial[1])
-                partial[2].append(term)
-        for doc, (score, _, common) in sums.items():
-            found[docs[doc][0]] = (score, common)
+            numbers = list(map(rshift, held, repeat(32)))
+            if gone:
+                live = list(map(norms.__contains__, numbers))
+                numbers, held = list(compress(numbers, live)), list(compress(held, live))
+            counts = list(map(and_, held, repeat(postings.COUNT_MASK)))
+            # weight * frequency * k1_plus / (frequency + norm), per posting
+            steps = map(truediv, map(mul, map(mul, repeat(weight(term, 0.0)), counts),
+                                     repeat(k1_plus)),
+                        map(add, counts, map(norms.__getitem__, numbers)))
+            sums.update(zip(numbers, map(add, map(sums.get, numbers, repeat(0.0)), steps),
+                            strict=False))
+            masks.update(zip(numbers, map(or_, map(masks.get, numbers, repeat(0)),
+                                          repeat(1 << bit)), strict=False))
+        for doc, score in sums.items():
+            mask = masks[doc]
+            common = held_terms.get(mask)
+            if common is None:
+                common = held_terms[mask] = [t for i, t in enumerate(terms) if mask >> i & 1]
+            found[docs[doc].key] = (score, common)
     return found
 
 
@@ -211,14 +227,12 @@ def size_prior(record: FileRecord) -> float:
     return math.log1p(record.length)
 
 
-def _source_df(index: Index, query_terms: list[str],
-               packed: dict[postings.Segment, dict[int, postings.Holder]]
-               ) -> tuple[dict[str, int], int]:
+def _source_df(index: Index, query_terms: list[str]) -> tuple[dict[str, int], int]:
     """In how many source files each term occurs, and how many source files there are.
 
     Tests repeat the words of the code they test, so a word of one module is not rare over all
-    files; over the source files it is. ``packed``: the files whose body is packed, counted
-    through their postings.
+    files; over the source files it is. The files whose body is packed are counted through
+    their postings.
     """
     from ren_lsp.context import kinds
 
@@ -234,13 +248,12 @@ def _source_df(index: Index, query_terms: list[str],
         for term in query_terms:
             if term in bag:
                 df[term] += 1
-    for segment, docs in packed.items():
+    sources = index.derived(("sources",), lambda: {
+        segment: {doc for doc, record in docs.items() if record.kind == kinds.SOURCE}
+        for segment, docs in index.packed_docs("terms").items()})
+    for segment, docs in sources.items():
         for term in query_terms:
             held = segment.docs("terms", term)
-            if held is None:
-                continue
-            for posting in held:
-                holder = docs.get(posting >> 32)
-                if holder is not None and holder[1].kind == kinds.SOURCE:
-                    df[term] += 1
+            if held is not None:
+                df[term] += sum(map(docs.__contains__, map(rshift, held, repeat(32))))
     return df, count

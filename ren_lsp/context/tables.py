@@ -10,11 +10,11 @@ import marshal
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Hashable, Sequence
+from typing import Any, cast
 
 from ren_lsp.context.graph import Graph
-from ren_lsp.context.postings import Segment, total
+from ren_lsp.context.postings import Segment, packed_records, total
 from ren_lsp.context.records import FileRecord, names_of
 
 #: while a build runs, the prefix vocabularies are sorted again at most this often
@@ -45,6 +45,8 @@ class Tables:
     lock: threading.RLock
     _dirty: bool
     _vocabularies: dict[str, tuple[int, list[str], float]]
+    _derived: dict[Hashable, Any]
+    _derived_at: int
 
 
     def vocabulary(self, field: str) -> list[str]:
@@ -64,6 +66,24 @@ class Tables:
                 cached = (self.version, sorted(table), now)
                 self._vocabularies[field] = cached
             return cached[1]
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """What ``make`` derives from the records (called under the lock), kept until the
+        records change: what each question would otherwise derive again."""
+        with self.lock:
+            if self._derived_at != self.version:
+                self._derived.clear()
+                self._derived_at = self.version
+            found = self._derived.get(key)
+            if found is None:
+                found = self._derived[key] = make()
+            return found
+
+    def packed_docs(self, field: str) -> dict[Segment, dict[int, FileRecord]]:
+        """The records whose ``field`` bag is packed, by segment and doc (what the postings
+        score: ``lexical.match``)."""
+        return cast(dict[Segment, dict[int, FileRecord]], self.derived(
+            ("packed", field), lambda: packed_records(self.records.values(), field)))
 
     def _put(self, record: FileRecord, *, dirty: bool = True,
              counted: Segment | None = None) -> None:
