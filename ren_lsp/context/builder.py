@@ -49,6 +49,8 @@ class Plan:
     total: int
     #: (key, root index, rel) of the files to read
     to_read: list[tuple[str, int, str]] = attrs.Factory(list)
+    #: key -> the size its stat gave, of the files to read
+    sizes: dict[str, int] = attrs.Factory(dict)
 
 
 def make_plan(index: Index) -> Plan:
@@ -139,6 +141,7 @@ def _reuse(index: Index, listed: dict[str, tuple[int, str]],
                         loaded = []
                 continue
         plan.to_read.append((key, root, rel))
+        plan.sizes[key] = now[0]
     index.stats.saved_tables = tables is not None and segments[0] is not None and (
         index._take_with_tables(loaded, tables, segments[0],
                                 _stale(index, cached[0], segments[0], loaded)))
@@ -246,7 +249,7 @@ class Builder:
         index, patterns = self.index, self.index.secret_patterns
         futures: list[tuple[int, int, asyncio.Future[build.Batch]]] = []
         # Grouping 50,000 files takes tens of milliseconds: in a thread too.
-        batches = await loop.run_in_executor(None, _batches_of, self.plan.to_read, size)
+        batches = await loop.run_in_executor(None, _largest_first, index, self.plan, size)
         for number, (root, batch) in enumerate(batches):
             futures.append((root, len(batch), loop.run_in_executor(executor, functools.partial(
                 build.packed, function, index.roots[root].as_posix(), patterns, batch,
@@ -260,6 +263,14 @@ class Builder:
             await loop.run_in_executor(None, index.apply, root, results, words)
             self.done += count
             self._report()
+
+
+def _largest_first(index: Index, plan: Plan, size: int) -> list[tuple[int, list[Any]]]:
+    """The plan's batches, the largest (in bytes) first: the workers end together rather than
+    one finishing a large last batch alone (~0.1 s of a standard-library build)."""
+    sizes = plan.sizes
+    return sorted(_batches_of(plan.to_read, size), key=lambda batch: -sum(
+        sizes.get(index.key_for(batch[0], rel), 0) for rel in batch[1]))
 
 
 def _batches_of(to_read: list[tuple[str, int, str]], size: int) -> list[tuple[int, list[Any]]]:
