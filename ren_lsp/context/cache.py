@@ -28,7 +28,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ren_lsp.context.postings import FIELDS, Segment, merged, segment_of, unpacked_lexical
+from ren_lsp.context.postings import (
+    FIELDS,
+    MAX_DOCS,
+    Segment,
+    merged,
+    segment_of,
+    unpacked_lexical,
+)
 from ren_lsp.private import private_folder
 
 if TYPE_CHECKING:
@@ -102,7 +109,10 @@ class DiskCache:
                 entries.update(chunk)
             segment = segment_of((entry[4] for entry in entries.values()
                                   if entry[4] is not None), postings)
-            segment.next = max(next_doc, segment.hi)
+            if not isinstance(next_doc, int) or not 0 <= segment.lo <= segment.hi <= (
+                    next_doc) < MAX_DOCS:
+                raise ValueError("docs numbered out of range")
+            segment.next = next_doc
         except FileNotFoundError:
             return {}, None, None
         except (OSError, EOFError, ValueError, TypeError, IndexError) as exc:

@@ -31,7 +31,15 @@ from ren_lsp.context.build import Result, symbols_pass
 from ren_lsp.context.builder import Builder, make_plan
 from ren_lsp.context.cache import DiskCache, Entry, to_entry
 from ren_lsp.context.graph import Graph
-from ren_lsp.context.postings import FIELDS, Field, Packed, Segment, segment_of, unpacked_lexical
+from ren_lsp.context.postings import (
+    FIELDS,
+    MAX_DOCS,
+    Field,
+    Packed,
+    Segment,
+    segment_of,
+    unpacked_lexical,
+)
 from ren_lsp.context.quiet import collection_paused
 from ren_lsp.context.records import (
     FileRecord,
@@ -242,9 +250,12 @@ class Index(Tables):
             self._unsure.discard(key)
 
     def allocate(self, root: int, count: int) -> int:
-        """The first of ``count`` docs of ``root`` no segment numbers (a batch's)."""
+        """The first of ``count`` docs of ``root`` that no segment of this session numbers
+        (a batch's); from 0 again past ``postings.MAX_DOCS`` (a save then numbers afresh)."""
         with self.lock:
             first = self._next_doc[root]
+            if first + count >= MAX_DOCS:
+                first = 0
             self._next_doc[root] = first + count
             return first
 
@@ -441,7 +452,11 @@ class Index(Tables):
         for key, (index, rel, size, mtime_ns, digest) in unreadable:
             per_root[index].append((rel, (size, mtime_ns, key not in unsure, digest, None, None)))
         for number, (root, entries) in enumerate(zip(self.roots, per_root, strict=True)):
-            next_doc = self.cache.save(root, entries, tables, self._next_doc[number])
+            with self.lock:
+                first = self._next_doc[number]
+            # (a batch numbered meanwhile may share the fresh docs' numbers: a segment read
+            # from this file then overlaps it, and ``postings.merged`` keeps them apart)
+            next_doc = self.cache.save(root, entries, tables, first)
             with self.lock:
                 self._next_doc[number] = max(self._next_doc[number], next_doc)
 

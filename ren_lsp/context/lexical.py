@@ -56,8 +56,8 @@ def idf(count: int, frequency: int) -> float:
 def match(index: Index, query_terms: list[str]) -> Matches:
     """BM25 of ``query_terms`` over each field of every indexed file (read under the lock).
 
-    A bag a restart keeps packed is scored through its cache's postings (``postings.py``):
-    the same counts, summed in the same order, so the same scores.
+    A packed bag (a build's batch's, the cache's) is scored through its segment's postings
+    (``postings.py``): the same counts, summed in the same order, so the same scores.
     """
     result = Matches(terms=tuple(query_terms))
     if not query_terms:

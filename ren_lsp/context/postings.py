@@ -42,6 +42,8 @@ FIELDS = ("terms", "notes")
 
 #: the low bits of a posting: how often the word occurs in the file
 COUNT_MASK = (1 << 32) - 1
+#: docs are numbered below this (the high half of a signed 64-bit posting)
+MAX_DOCS = 1 << 31
 
 #: one field's postings: (words, ``array("q")`` bytes of where each one's postings end in the
 #: third, ``array("q")`` bytes of all the postings)
@@ -83,9 +85,13 @@ def joined(parts: Iterable[Field]) -> Field:
 
 
 class Segment:
-    """The postings of a set of files numbered apart from any other set of the same root (a
-    cache file's, or a build's batch), by field (``Field``); and each file's packed bags, by doc
-    (what a save reads to take a changed file's postings out)."""
+    """The postings of a set of files (a cache file's, or a build's batch), by field
+    (``Field``); and each file's packed bags, by doc (what a save reads to take a changed
+    file's postings out).
+
+    A question scores each segment apart. The docs of a root's segments are numbered from one
+    counter (``Index.allocate``) and mostly lie apart, but need not (a cache file read again
+    in the same session numbers from 0): ``merged`` joins only segments whose docs do."""
 
     __slots__ = ("_at", "_bounds", "fields", "hi", "lo", "next", "packed")
 
@@ -280,6 +286,8 @@ def merged(worded: Sequence[tuple[Any, ...]], next_doc: int
             taken.append(segment)
     taken.sort(key=lambda s: s.lo)
     next_doc = max(next_doc, *(segment.hi for segment in taken)) if taken else next_doc
+    if next_doc + len(worded) >= MAX_DOCS:  # numbered afresh, from 0 (in years of restarts)
+        taken, next_doc = [], 0
     kept: set[Segment] = set(taken)
     out: list[tuple[Any, ...]] = []
     fresh: list[tuple[int, tuple[Any, ...]]] = []

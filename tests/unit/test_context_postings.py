@@ -153,3 +153,14 @@ def test_a_save_merges_segments_less_their_dead_docs_and_adds_fresh_bags(
 def _lexical(terms: dict[str, int]) -> tuple[Any, ...]:
     notes = {term: count + 1 for term, count in terms.items() if term < "m"}
     return ("python", terms, sum(terms.values()), {}, notes, "source", 0)
+
+
+def test_docs_are_numbered_afresh_before_they_outgrow_a_posting() -> None:
+    lexicals, words = postings.batch([(5, _lexical({"cents": 2})), (6, _lexical({"x": 1}))])
+    segment = postings.segment_of(lexicals, words)
+    worded = [postings.unpacked_lexical(packed, segment) for packed in lexicals]
+    kept, _, next_doc = postings.merged(worded, 7)
+    assert [lexical_[6] for lexical_ in kept] == [5, 6] and next_doc == 7  # taken as they are
+    out, merged, next_doc = postings.merged(worded, postings.MAX_DOCS - 1)
+    assert [lexical_[6] for lexical_ in out] == [0, 1] and next_doc == 2
+    assert bags_of(merged["terms"]) == {0: {"cents": 2}, 1: {"x": 1}}
