@@ -31,7 +31,7 @@ from collections.abc import (
     ValuesView,
 )
 from itertools import accumulate, chain, repeat
-from operator import add
+from operator import add, rshift, sub
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -124,9 +124,10 @@ class Segment:
     def df(self, field: str, leaving: Iterable[int] = ()) -> dict[str, int]:
         """In how many of its files each word of ``field`` occurs, less the ``leaving`` ones."""
         bounds = self._bounds[field]
-        counts = dict(zip(self.fields[field][0],
-                          (size >> 3 for size in map(int.__sub__, bounds, chain((0,), bounds))),
-                          strict=True))
+        counts = dict(zip(self.fields[field][0], map(rshift, map(
+            sub, bounds, chain((0,), bounds)), repeat(3)), strict=True))
+        if not leaving:
+            return counts  # (every word has a posting)
         for doc in leaving:
             for term in marshal.loads(self.packed[field][doc]):
                 counts[term] -= 1
@@ -134,9 +135,13 @@ class Segment:
 
     def without(self, field: str, dead: Set[int]) -> Field:
         """The postings of ``field`` less the ``dead`` docs' (the words of changed files)."""
-        if not dead:
-            return self.fields[field]
+        return field_of(self.without_pieces(field, dead)) if dead else self.fields[field]
+
+    def without_pieces(self, field: str, dead: Set[int]) -> dict[str, bytes]:
+        """``without``, as word -> postings' bytes."""
         kept = pieces(self.fields[field])
+        if not dead:
+            return kept
         for term in set().union(*(marshal.loads(self.packed[field][doc]) for doc in dead)):
             found = self.docs(field, term)
             if found is None:
@@ -146,7 +151,7 @@ class Segment:
                 kept[term] = left.tobytes()
             else:
                 del kept[term]
-        return field_of(kept)
+        return kept
 
     def __repr__(self) -> str:
         return f"Segment(docs {self.lo}-{self.hi}, {len(self.packed[FIELDS[0]])} files)"
@@ -302,12 +307,33 @@ def merged(worded: Sequence[tuple[Any, ...]], next_doc: int
             next_doc += 1
     postings: dict[str, Field] = {}
     for field, at in zip(FIELDS, _AT, strict=True):
+        new = build((doc, unpack(lexical[at])) for doc, lexical in fresh)
         parts = [segment.without(field, segment.packed[field].keys() - live[segment])
-                 for segment in taken]
-        parts.append(build((doc, unpack(lexical[at])) for doc, lexical in fresh))
-        parts = [part for part in parts if part[0]]
+                 for segment in taken[1:]]
+        parts = [part for part in [*parts, new] if part[0]]
+        if taken and sum(len(live[segment]) for segment in taken[1:]) + len(fresh) <= FEW:
+            # A restart's segment, and what changed since: the first patched word by word.
+            first = taken[0]
+            dead = first.packed[field].keys() - live[first]
+            if not dead and not parts:
+                postings[field] = first.fields[field]
+                continue
+            patched = first.without_pieces(field, dead)
+            for part in parts:
+                for term, data in pieces(part).items():
+                    patched[term] = patched[term] + data if term in patched else data
+            postings[field] = field_of(patched)
+            continue
+        if taken:
+            parts.insert(0, taken[0].without(field, taken[0].packed[field].keys()
+                                             - live[taken[0]]))
+            parts = [part for part in parts if part[0]]
         postings[field] = parts[0] if len(parts) == 1 else joined(parts)
     return out, postings, next_doc
+
+
+#: up to this many files besides the first segment's, a save patches its postings word by word
+FEW = 256
 
 
 def packed_records(records: Iterable[FileRecord], field: str

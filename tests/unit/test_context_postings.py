@@ -140,6 +140,12 @@ def test_a_save_merges_segments_less_their_dead_docs_and_adds_fresh_bags(
         first += len(bags) + gap
     worded += [_lexical(b) for b in fresh]
     out, merged, next_doc = postings.merged(worded, first)
+    few = postings.FEW
+    try:  # the other way: every segment's postings joined, none patched
+        postings.FEW = -1
+        assert postings.merged(worded, first) == (out, merged, next_doc)
+    finally:
+        postings.FEW = few
     assert len(out) == len(worded)
     docs = [lexical_[6] for lexical_ in out]
     assert len(set(docs)) == len(docs) and max(docs, default=-1) < next_doc
