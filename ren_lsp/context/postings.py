@@ -50,7 +50,6 @@ MAX_DOCS = 1 << 31
 Field = tuple[tuple[str, ...], bytes, bytes]
 
 
-
 def field_of(postings: Mapping[str, bytes]) -> Field:
     """The ``Field`` of word -> its postings' bytes."""
     return (tuple(postings), array("q", accumulate(map(len, postings.values()))).tobytes(),
