@@ -304,30 +304,26 @@ def merged(worded: Sequence[tuple[Any, ...]], next_doc: int
             fresh.append((next_doc, lexical))
             out.append(packed_lexical(lexical, next_doc))
             next_doc += 1
+    # (a doc's two bags are packed together: the same docs are dead in both fields)
+    dead = {segment: segment.packed[FIELDS[0]].keys() - live[segment] for segment in taken}
+    # A restart's segment and what changed since: the first is patched word by word.
+    patch = bool(taken) and sum(len(live[s]) for s in taken[1:]) + len(fresh) <= FEW
     postings: dict[str, Field] = {}
     for field, at in zip(FIELDS, _AT, strict=True):
-        new = build((doc, unpack(lexical[at])) for doc, lexical in fresh)
-        parts = [segment.without(field, segment.packed[field].keys() - live[segment])
-                 for segment in taken[1:]]
-        parts = [part for part in [*parts, new] if part[0]]
-        if taken and sum(len(live[segment]) for segment in taken[1:]) + len(fresh) <= FEW:
-            # A restart's segment, and what changed since: the first patched word by word.
-            first = taken[0]
-            dead = first.packed[field].keys() - live[first]
-            if not dead and not parts:
-                postings[field] = first.fields[field]
-                continue
-            patched = first.without_pieces(field, dead)
+        parts = [segment.without(field, dead[segment])
+                 for segment in (taken[1:] if patch else taken)]
+        parts.append(build((doc, unpack(lexical[at])) for doc, lexical in fresh))
+        parts = [part for part in parts if part[0]]
+        if not patch:
+            postings[field] = parts[0] if len(parts) == 1 else joined(parts)
+        elif not dead[taken[0]] and not parts:
+            postings[field] = taken[0].fields[field]
+        else:
+            patched = taken[0].without_pieces(field, dead[taken[0]])
             for part in parts:
                 for term, data in pieces(part).items():
                     patched[term] = patched[term] + data if term in patched else data
             postings[field] = field_of(patched)
-            continue
-        if taken:
-            parts.insert(0, taken[0].without(field, taken[0].packed[field].keys()
-                                             - live[taken[0]]))
-            parts = [part for part in parts if part[0]]
-        postings[field] = parts[0] if len(parts) == 1 else joined(parts)
     return out, postings, next_doc
 
 
